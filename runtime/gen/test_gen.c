@@ -1,0 +1,169 @@
+/* Unit tests of the generator's logic: device specs, main.c, header, .xl. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "gen.h"
+
+static char err[256];
+
+static void add_ok(struct gen_app *app, const char *spec)
+{
+    assert_int_equal(gen_add_device(app, spec, err, sizeof(err)), 0);
+}
+
+static void test_parse_device(void **state)
+{
+    (void)state;
+    struct gen_app app = { .name = "x", .target = "unix", .memory_mib = 32 };
+    add_ok(&app, "net0:netif:netif-tap");
+    add_ok(&app, "stack0:stack:tcpip:net0");
+    assert_int_equal(app.ndev, 2);
+    assert_string_equal(app.dev[1].name, "stack0");
+    assert_string_equal(app.dev[1].kind, "stack");
+    assert_string_equal(app.dev[1].driver, "tcpip");
+    assert_string_equal(app.dev[1].lower, "net0");
+    assert_int_equal(gen_check(&app, err, sizeof(err)), 0);
+}
+
+static void test_bad_devices(void **state)
+{
+    (void)state;
+    static const char *bad[] = {
+        "console0", "console0:console", "0bad:console:console-unix",
+        "c:printer:console-unix", "c:console:Console_Unix",
+        "c:console:console-unix:x:y", "",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct gen_app app = { 0 };
+        err[0] = '\0';
+        assert_int_equal(gen_add_device(&app, bad[i], err, sizeof(err)), -1);
+        assert_true(strlen(err) > 0);
+        assert_int_equal(app.ndev, 0);
+    }
+    struct gen_app app = { 0 };
+    add_ok(&app, "c:console:console-unix");
+    assert_int_equal(gen_add_device(&app, "c:console:console-unix", err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "used twice"));
+}
+
+static void test_check(void **state)
+{
+    (void)state;
+    struct gen_app app = { .name = "stackv4", .target = "unix", .memory_mib = 32 };
+    add_ok(&app, "stack0:stack:tcpip:net0"); /* lower not listed before it */
+    assert_int_equal(gen_check(&app, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "net0"));
+
+    struct gen_app xen = { .name = "console", .target = "xen", .memory_mib = 32 };
+    assert_int_equal(gen_check(&xen, err, sizeof(err)), -1); /* no kernel */
+    xen.kernel = "relative.xen";
+    assert_int_equal(gen_check(&xen, err, sizeof(err)), -1);
+    xen.kernel = "/abs/console.xen";
+    assert_int_equal(gen_check(&xen, err, sizeof(err)), 0);
+    xen.target = "windows";
+    assert_int_equal(gen_check(&xen, err, sizeof(err)), -1);
+    xen.target = "xen";
+    xen.name = "not-an-identifier";
+    assert_int_equal(gen_check(&xen, err, sizeof(err)), -1);
+}
+
+static void test_main_c(void **state)
+{
+    (void)state;
+    struct gen_app app = { .name = "console", .target = "unix", .memory_mib = 32 };
+    add_ok(&app, "console0:console:console-unix");
+    struct gen_buf b = { 0 };
+    gen_main_c(&app, &b);
+    assert_non_null(strstr(b.data, "#include <mira/console_unix.h>"));
+    assert_non_null(strstr(b.data, "struct mira_console *console0 = NULL;"));
+    assert_non_null(strstr(b.data,
+        "err = mira_console_unix_connect(&console0, \"console0\");"));
+    assert_non_null(strstr(b.data, "status = unikernel_start(console0);"));
+    assert_non_null(strstr(b.data, "mira_console_close(console0);"));
+    gen_buf_free(&b);
+}
+
+static void test_layered_main_c(void **state)
+{
+    (void)state;
+    struct gen_app app = { .name = "s", .target = "unix", .memory_mib = 32 };
+    add_ok(&app, "console0:console:console-unix");
+    add_ok(&app, "net0:netif:netif-tap");
+    add_ok(&app, "stack0:stack:tcpip:net0");
+    struct gen_buf b = { 0 };
+    gen_main_c(&app, &b);
+    assert_non_null(strstr(b.data, "mira_tcpip_connect(&stack0, \"stack0\", net0);"));
+    /* connected in order: the netif before the stack over it */
+    assert_true(strstr(b.data, "mira_netif_tap_connect") < strstr(b.data, "mira_tcpip_connect"));
+    assert_non_null(strstr(b.data, "status = unikernel_start(console0, net0, stack0);"));
+    /* closed in reverse: the stack before the netif under it */
+    assert_true(strstr(b.data, "mira_stack_close(stack0)") < strstr(b.data, "mira_netif_close(net0)"));
+    assert_true(strstr(b.data, "mira_netif_close(net0)") < strstr(b.data, "mira_console_close(console0)"));
+    /* a failed connect closes only what was connected before it */
+    assert_non_null(strstr(b.data, "close_devices(2, console0, net0, stack0);\n"
+                                   "        return mira_connect_failed(\"stack0\""));
+    gen_buf_free(&b);
+}
+
+static void test_header(void **state)
+{
+    (void)state;
+    struct gen_app app = { .name = "block", .target = "unix", .memory_mib = 32 };
+    add_ok(&app, "console0:console:console-unix");
+    add_ok(&app, "block0:block:block-file");
+    struct gen_buf b = { 0 };
+    gen_header(&app, &b);
+    assert_non_null(strstr(b.data, "#include <mira/console.h>"));
+    assert_non_null(strstr(b.data, "#include <mira/block.h>"));
+    assert_non_null(strstr(b.data,
+        "int unikernel_start(struct mira_console *console0, struct mira_block *block0);"));
+    gen_buf_free(&b);
+
+    struct gen_app none = { .name = "empty", .target = "unix", .memory_mib = 32 };
+    gen_header(&none, &b);
+    assert_non_null(strstr(b.data, "int unikernel_start(void);"));
+    gen_buf_free(&b);
+}
+
+static void test_xl(void **state)
+{
+    (void)state;
+    struct gen_app app = { .name = "block", .target = "xen", .memory_mib = 64,
+                           .kernel = "/b/skeleton/block/block.xen",
+                           .extra = "log-level=debug" };
+    add_ok(&app, "console0:console:console-xen");
+    add_ok(&app, "block0:block:block-blkfront");
+    assert_int_equal(gen_add_disk(&app, "block0=/b/disk.img", err, sizeof(err)), 0);
+    assert_int_equal(gen_add_disk(&app, "console0=/x", err, sizeof(err)), -1);
+    assert_int_equal(gen_add_disk(&app, "nope=/x", err, sizeof(err)), -1);
+    struct gen_buf b = { 0 };
+    gen_xl(&app, &b);
+    assert_non_null(strstr(b.data, "name = \"block\"\n"));
+    assert_non_null(strstr(b.data, "type = \"pvh\"\n"));
+    assert_non_null(strstr(b.data, "kernel = \"/b/skeleton/block/block.xen\"\n"));
+    assert_non_null(strstr(b.data, "memory = 64\n"));
+    assert_non_null(strstr(b.data, "on_crash = \"preserve\"\n"));
+    assert_non_null(strstr(b.data, "extra = \"log-level=debug\"\n"));
+    assert_non_null(strstr(b.data,
+        "disk = [ 'format=raw, vdev=xvda, access=rw, target=/b/disk.img' ]\n"));
+    assert_null(strstr(b.data, "vif"));
+    gen_buf_free(&b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse_device),
+        cmocka_unit_test(test_bad_devices),
+        cmocka_unit_test(test_check),
+        cmocka_unit_test(test_main_c),
+        cmocka_unit_test(test_layered_main_c),
+        cmocka_unit_test(test_header),
+        cmocka_unit_test(test_xl),
+    };
+    return cmocka_run_group_tests_name("gen", tests, NULL, NULL);
+}

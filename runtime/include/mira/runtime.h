@@ -1,0 +1,20 @@
+/*
+ * mira/runtime.h - what generated main.c files use to start an app.
+ */
+#ifndef MIRA_RUNTIME_H
+#define MIRA_RUNTIME_H
+
+#include <mira/error.h>
+#include <mira/fiber.h>
+#include <mira/log.h>
+#include <mira/param.h>
+
+/* mira_app_main: written by the generator for each app: connects the devices
+ * and calls unikernel_start. Its return value is the unikernel's exit status. */
+int mira_app_main(void);
+
+/* mira_connect_failed: reports that device dev (driven by driver) could not
+ * be connected, with the reason err, and returns the exit status to use. */
+int mira_connect_failed(const char *dev, const char *driver, int err);
+
+#endif

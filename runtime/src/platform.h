@@ -1,0 +1,57 @@
+/*
+ * platform.h - the seam between the portable runtime and a platform.
+ *
+ * The portable part (scheduler, timers, wait queues, log, params, format)
+ * calls only these functions; each platform (platform/unix, platform/xen)
+ * implements all of them and nothing else leaks across.  Platform code
+ * calls back into the portable part through mira_runtime_start() (once, at
+ * boot), mira_param_add() (while parsing its command line) and the public
+ * mira_wake_* functions (from its event handlers inside mira_platform_wait).
+ */
+#ifndef MIRA_PLATFORM_H
+#define MIRA_PLATFORM_H
+
+#include <stddef.h>
+#include <mira/time.h>
+
+/* Monotonic nanoseconds since boot, never decreasing. */
+mira_time_t mira_platform_monotonic(void);
+
+/* Wall-clock nanoseconds since the Unix epoch. */
+mira_time_t mira_platform_wall(void);
+
+/* Blocks the whole unikernel until the monotonic clock reaches deadline
+ * (INT64_MAX: no deadline) or an I/O event arrives, dispatches the events
+ * (whose handlers call mira_wake_*), and returns.  Returning early, with
+ * nothing woken, is allowed.  Called by the scheduler only when no fiber is
+ * runnable. */
+void mira_platform_wait(mira_time_t deadline);
+
+/* Writes len bytes on the diagnostic channel (unix: stderr; xen: the
+ * console, and port 0xe9 before the console exists). Never waits on a
+ * fiber; usable from panics. */
+void mira_platform_diag_write(const char *buf, size_t len);
+
+/* Allocates a fiber stack of at least size bytes, with an unmapped guard
+ * page below it where the platform can; NULL when memory runs out.  *bottom
+ * receives the lowest usable address and *usable the usable size. */
+void *mira_platform_stack_alloc(size_t size, void **bottom, size_t *usable);
+void mira_platform_stack_free(void *stack, size_t size);
+
+/* Ends the unikernel with exit status status (0..255). */
+_Noreturn void mira_platform_exit(int status);
+
+/* Ends the unikernel as crashed, after mira_panic has printed why. */
+_Noreturn void mira_platform_crash(void);
+
+/* --- portable side, called by the platform --- */
+
+/* Records one runtime parameter; key and value are copied. */
+void mira_param_add(const char *key, const char *value);
+
+/* Runs the app: spawns the main fiber on mira_app_main, schedules until it
+ * returns, and returns its exit status (0..255).  The platform then calls
+ * mira_platform_exit with it. */
+int mira_runtime_start(void);
+
+#endif

@@ -1,0 +1,174 @@
+/*
+ * platform/unix/platform.c - Mira as a Linux process.
+ *
+ * The scheduler runs on the process's own stack; fibers get mmap'ed stacks
+ * with a PROT_NONE guard page.  Idle waiting is poll(2) over the file
+ * descriptors that fibers wait on, with the next timer as the timeout.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <mira/error.h>
+#include <mira/fiber.h>
+#include <mira/log.h>
+#include <mira/unix.h>
+
+#include "../../platform.h"
+#include "unix_internal.h"
+
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define STACK_REGISTER(lo, hi) VALGRIND_STACK_REGISTER(lo, hi)
+#define STACK_DEREGISTER(id) VALGRIND_STACK_DEREGISTER(id)
+#else
+#define STACK_REGISTER(lo, hi) 0
+#define STACK_DEREGISTER(id) ((void)(id))
+#endif
+
+mira_time_t mira_unix_boot_ns;
+
+mira_time_t mira_unix_clock_ns(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (mira_time_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+mira_time_t mira_platform_monotonic(void)
+{
+    return mira_unix_clock_ns(CLOCK_MONOTONIC) - mira_unix_boot_ns;
+}
+
+mira_time_t mira_platform_wall(void)
+{
+    return mira_unix_clock_ns(CLOCK_REALTIME);
+}
+
+/* A fiber waiting on a file descriptor; lives on that fiber's stack. */
+struct fd_waiter {
+    struct fd_waiter *next;
+    int fd;
+    short events, revents;
+    struct mira_waitq q;
+};
+
+static struct fd_waiter *fd_waiters;
+static size_t fd_waiter_count;
+
+int mira_unix_wait_fd(int fd, short events, mira_time_t deadline)
+{
+    struct fd_waiter w = { .fd = fd, .events = events };
+    mira_waitq_init(&w.q, true);
+    w.next = fd_waiters;
+    fd_waiters = &w;
+    fd_waiter_count++;
+    int r = mira_wait_until(&w.q, deadline);
+    struct fd_waiter **pp = &fd_waiters;
+    while (*pp != &w)
+        pp = &(*pp)->next;
+    *pp = w.next;
+    fd_waiter_count--;
+    return r < 0 ? r : w.revents;
+}
+
+void mira_platform_wait(mira_time_t deadline)
+{
+    struct pollfd stackfds[16];
+    struct pollfd *fds = stackfds;
+    if (fd_waiter_count > 16) {
+        fds = calloc(fd_waiter_count, sizeof(*fds));
+        if (fds == NULL)
+            mira_panic("out of memory for poll");
+    }
+    size_t n = 0;
+    for (struct fd_waiter *w = fd_waiters; w; w = w->next, n++)
+        fds[n] = (struct pollfd){ .fd = w->fd, .events = w->events };
+
+    int timeout_ms = -1;
+    if (deadline != MIRA_TIME_NEVER) {
+        mira_time_t left = deadline - mira_platform_monotonic();
+        /* Round up: waking a little late is fine, early is a busy loop. */
+        timeout_ms = left <= 0 ? 0 : (int)((left + 999999) / 1000000);
+    }
+    int r = poll(fds, n, timeout_ms);
+    if (r < 0 && errno != EINTR)
+        mira_panic("poll: %s", strerror(errno));
+    if (r > 0) {
+        n = 0;
+        for (struct fd_waiter *w = fd_waiters; w; w = w->next, n++) {
+            if (fds[n].revents) {
+                w->revents = fds[n].revents;
+                mira_wake_all(&w->q);
+            }
+        }
+    }
+    if (fds != stackfds)
+        free(fds);
+}
+
+void mira_platform_diag_write(const char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(STDERR_FILENO, buf, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return;
+        buf += n;
+        len -= (size_t)n;
+    }
+}
+
+/* Stack layout: [guard page][stack_head][usable ...].  The head keeps the
+ * valgrind stack id at the very bottom, where a fiber writes last. */
+struct stack_head {
+    unsigned valgrind_id;
+};
+
+void *mira_platform_stack_alloc(size_t size, void **bottom, size_t *usable)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size = (size + page - 1) & ~(page - 1);
+    char *m = mmap(NULL, size + page, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (m == MAP_FAILED)
+        return NULL;
+    if (mprotect(m, page, PROT_NONE) != 0) {
+        munmap(m, size + page);
+        return NULL;
+    }
+    struct stack_head *h = (struct stack_head *)(m + page);
+    h->valgrind_id = STACK_REGISTER(m + page, m + page + size);
+    *bottom = m + page + sizeof(*h);
+    *usable = size - sizeof(*h);
+    return m;
+}
+
+void mira_platform_stack_free(void *stack, size_t size)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size = (size + page - 1) & ~(page - 1);
+    struct stack_head *h = (struct stack_head *)((char *)stack + page);
+    STACK_DEREGISTER(h->valgrind_id);
+    munmap(stack, size + page);
+}
+
+_Noreturn void mira_platform_exit(int status)
+{
+    fflush(stdout);
+    exit(status);
+}
+
+_Noreturn void mira_platform_crash(void)
+{
+    fflush(stdout);
+    abort();
+}

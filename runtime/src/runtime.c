@@ -1,0 +1,59 @@
+/* runtime.c - start-up shared by every platform: run the app's main fiber. */
+#include <string.h>
+#include <mira/runtime.h>
+#include "param_internal.h"
+#include "platform.h"
+#include "sched.h"
+
+/* The app's main fiber gets a larger stack than others: application code
+ * keeps sector buffers and the like on it. */
+#define MAIN_STACK_SIZE ((size_t)256 * 1024)
+
+static int app_status;
+
+static void app_fiber(void *arg)
+{
+    (void)arg;
+    app_status = mira_app_main();
+}
+
+static enum mira_log_level parse_level(const char *s)
+{
+    if (strcmp(s, "error") == 0) return MIRA_LOG_ERROR;
+    if (strcmp(s, "warn") == 0) return MIRA_LOG_WARN;
+    if (strcmp(s, "debug") == 0) return MIRA_LOG_DEBUG;
+    if (strcmp(s, "info") != 0)
+        mira_log(MIRA_LOG_WARN, "param", "unknown log-level '%s': using info", s);
+    return MIRA_LOG_INFO;
+}
+
+int mira_connect_failed(const char *dev, const char *driver, int err)
+{
+    mira_log(MIRA_LOG_ERROR, "main", "cannot connect device %s (driver %s): %s",
+             dev, driver, mira_strerror(err));
+    return 1;
+}
+
+int mira_runtime_start(void)
+{
+    mira_log_set_level(parse_level(mira_param("log-level", "info")));
+    struct mira_fiber *main_fiber =
+        mira_sched_spawn_main(app_fiber, NULL, MAIN_STACK_SIZE);
+    if (main_fiber == NULL)
+        mira_panic("out of memory for the main fiber");
+    int r = mira_sched_run(main_fiber);
+    if (r != MIRA_SCHED_MAIN_DONE)
+        return r;
+    mira_sched_collect(main_fiber);
+    mira_param_warn_unused();
+    if (app_status < 0) {
+        mira_log(MIRA_LOG_ERROR, "main", "unikernel_start failed: %s",
+                 mira_strerror(app_status));
+        return 1;
+    }
+    if (app_status > 255) {
+        mira_log(MIRA_LOG_WARN, "main", "exit status %d truncated to 255", app_status);
+        return 255;
+    }
+    return app_status;
+}
