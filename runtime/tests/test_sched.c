@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include <mira/error.h>
@@ -96,6 +97,21 @@ static void test_sleep_duration(void **state)
     mira_time_t slept = 0;
     assert_int_equal(run_main(sleep_duration_main, &slept), MIRA_SCHED_MAIN_DONE);
     assert_true(slept >= MIRA_MILLISECONDS(25));
+}
+
+/* --- the wall clock is Unix time; the monotonic clock does not go back --- */
+static void test_clocks(void **state)
+{
+    (void)state;
+    mira_time_t wall = mira_clock_wall();
+    time_t now = time(NULL);
+    assert_true(wall / MIRA_SECONDS(1) >= now - 1 && wall / MIRA_SECONDS(1) <= now + 1);
+    mira_time_t prev = mira_clock_monotonic();
+    for (int i = 0; i < 100000; i++) {
+        mira_time_t t = mira_clock_monotonic();
+        assert_true(t >= prev);
+        prev = t;
+    }
 }
 
 /* --- yield round-robins in FIFO order --- */
@@ -285,6 +301,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_sleep_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sleep_duration, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_clocks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_yield_round_robin, setup, teardown),
         cmocka_unit_test_setup_teardown(test_waitq_fifo, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wait_timeout, setup, teardown),
