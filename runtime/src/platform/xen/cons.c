@@ -1,0 +1,73 @@
+/* cons.c - the first PV console ring (see mira/xen/console.h). */
+#include <stdint.h>
+#include <mira/fiber.h>
+#include <mira/xen/console.h>
+#include <mira/xen/evtchn.h>
+#include <mira/xen/ring.h>
+#include <xen/io/console.h>
+#include "../../platform.h"
+#include "xen_internal.h"
+
+static struct xencons_interface *intf;
+static evtchn_port_t port;
+static struct mira_waitq waitq = {NULL, NULL, 1};
+
+static void cons_event(evtchn_port_t p, void *arg)
+{
+    (void)p;
+    (void)arg;
+    mira_wake_all(&waitq);
+}
+
+void mira_xen_cons_init(void)
+{
+    uint64_t pfn = 0, ev = 0;
+    if (mira_xen_hvm_get_param(HVM_PARAM_CONSOLE_PFN, &pfn) ||
+        mira_xen_hvm_get_param(HVM_PARAM_CONSOLE_EVTCHN, &ev) || pfn == 0 ||
+        pfn >= (4ull << 20))
+        return;
+    intf = (struct xencons_interface *)(uintptr_t)(pfn << PAGE_SHIFT);
+    port = (evtchn_port_t)ev;
+    mira_evtchn_bind(port, cons_event, NULL);
+}
+
+long mira_xen_cons_write_nowait(const char *buf, size_t len)
+{
+    if (intf == NULL)
+        return -1;
+    uint32_t cons = __atomic_load_n(&intf->out_cons, __ATOMIC_ACQUIRE);
+    uint32_t prod = intf->out_prod;
+    size_t n = mira_ring_put(intf->out, sizeof(intf->out), prod, cons, buf, len);
+    if (n) {
+        __atomic_store_n(&intf->out_prod, prod + (uint32_t)n, __ATOMIC_RELEASE);
+        mira_evtchn_notify(port);
+    }
+    return (long)n;
+}
+
+long mira_xen_console_write_nowait(const char *buf, size_t len)
+{
+    long n = mira_xen_present ? mira_xen_cons_write_nowait(buf, len) : -1;
+    if (n < 0) {
+        mira_xen_e9_write(buf, len);
+        return (long)len;
+    }
+    return n;
+}
+
+struct mira_waitq *mira_xen_console_waitq(void)
+{
+    return &waitq;
+}
+
+void mira_xen_cons_flush(int ms)
+{
+    if (intf == NULL)
+        return;
+    mira_time_t deadline = mira_platform_monotonic() + MIRA_MILLISECONDS(ms);
+    while (__atomic_load_n(&intf->out_cons, __ATOMIC_ACQUIRE) != intf->out_prod &&
+           mira_platform_monotonic() < deadline) {
+        mira_evtchn_dispatch();
+        mira_xen_block(mira_platform_monotonic() + MIRA_MILLISECONDS(1));
+    }
+}

@@ -1,0 +1,121 @@
+/*
+ * events.c - event channels (2-level ABI) of the xen guest.
+ *
+ * Xen delivers an upcall on XEN_UPCALL_VECTOR (HVM_PARAM_CALLBACK_IRQ of
+ * type "vector"); its entry stub only clears evtchn_upcall_pending, since
+ * the guest only enables interrupts while halted.  The pending ports are
+ * dispatched here, from the idle loop, to the handler table.
+ */
+#include <stdint.h>
+#include <mira/error.h>
+#include <mira/xen/evtchn.h>
+#include "xen_internal.h"
+
+#define BITS_PER_WORD (sizeof(xen_ulong_t) * 8)
+#define NR_PORTS (BITS_PER_WORD * BITS_PER_WORD)
+
+static struct {
+    mira_evtchn_handler fn;
+    void *arg;
+} handlers[NR_PORTS];
+unsigned long mira_xen_events; /* statistics, logged at exit (debug) */
+
+void mira_xen_events_init(void)
+{
+    struct shared_info *s = mira_xen_shared_info;
+    for (unsigned i = 0; i < BITS_PER_WORD; i++)
+        s->evtchn_mask[i] = ~(xen_ulong_t)0;
+    struct xen_hvm_param p = {
+        .domid = DOMID_SELF,
+        .index = HVM_PARAM_CALLBACK_IRQ,
+        .value = ((uint64_t)HVM_PARAM_CALLBACK_TYPE_VECTOR << 56) | XEN_UPCALL_VECTOR,
+    };
+    if (MIRA_HYPERVISOR_hvm_op(HVMOP_set_param, &p)) {
+        static const char msg[] = "mira: cannot set the event callback vector\n";
+        mira_xen_e9_write(msg, sizeof(msg) - 1);
+    }
+}
+
+int mira_evtchn_bind(evtchn_port_t port, mira_evtchn_handler handler, void *arg)
+{
+    if (port >= NR_PORTS)
+        return MIRA_EINVAL;
+    handlers[port].fn = handler;
+    handlers[port].arg = arg;
+    mira_evtchn_unmask(port);
+    return 0;
+}
+
+void mira_evtchn_unbind(evtchn_port_t port)
+{
+    if (port >= NR_PORTS)
+        return;
+    mira_evtchn_mask(port);
+    handlers[port].fn = NULL;
+}
+
+void mira_evtchn_mask(evtchn_port_t port)
+{
+    __atomic_fetch_or(&mira_xen_shared_info->evtchn_mask[port / BITS_PER_WORD],
+                      (xen_ulong_t)1 << (port % BITS_PER_WORD), __ATOMIC_SEQ_CST);
+}
+
+void mira_evtchn_unmask(evtchn_port_t port)
+{
+    /* The hypercall clears the mask and re-raises a pending event. */
+    struct evtchn_unmask u = {.port = port};
+    MIRA_HYPERVISOR_event_channel_op(EVTCHNOP_unmask, &u);
+}
+
+int mira_evtchn_alloc_unbound(domid_t remote, evtchn_port_t *port)
+{
+    struct evtchn_alloc_unbound a = {.dom = DOMID_SELF, .remote_dom = remote};
+    if (MIRA_HYPERVISOR_event_channel_op(EVTCHNOP_alloc_unbound, &a))
+        return MIRA_EIO;
+    *port = a.port;
+    return 0;
+}
+
+int mira_evtchn_bind_virq(uint32_t virq, evtchn_port_t *port)
+{
+    struct evtchn_bind_virq b = {.virq = virq, .vcpu = 0};
+    if (MIRA_HYPERVISOR_event_channel_op(EVTCHNOP_bind_virq, &b))
+        return MIRA_EIO;
+    *port = b.port;
+    return 0;
+}
+
+void mira_evtchn_notify(evtchn_port_t port)
+{
+    struct evtchn_send s = {.port = port};
+    MIRA_HYPERVISOR_event_channel_op(EVTCHNOP_send, &s);
+}
+
+int mira_evtchn_dispatch(void)
+{
+    if (!mira_xen_present)
+        return 0;
+    struct shared_info *s = mira_xen_shared_info;
+    struct vcpu_info *v = mira_xen_vcpu_info;
+    int handled = 0;
+    v->evtchn_upcall_pending = 0;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    xen_ulong_t sel = __atomic_exchange_n(&v->evtchn_pending_sel, 0, __ATOMIC_SEQ_CST);
+    while (sel) {
+        unsigned w = (unsigned)__builtin_ctzl(sel);
+        sel &= sel - 1;
+        xen_ulong_t pend;
+        while ((pend = __atomic_load_n(&s->evtchn_pending[w], __ATOMIC_SEQ_CST) &
+                       ~__atomic_load_n(&s->evtchn_mask[w], __ATOMIC_SEQ_CST))) {
+            unsigned b = (unsigned)__builtin_ctzl(pend);
+            __atomic_fetch_and(&s->evtchn_pending[w], ~((xen_ulong_t)1 << b),
+                               __ATOMIC_SEQ_CST);
+            evtchn_port_t port = w * BITS_PER_WORD + b;
+            if (handlers[port].fn)
+                handlers[port].fn(port, handlers[port].arg);
+            handled++;
+            mira_xen_events++;
+        }
+    }
+    return handled;
+}
