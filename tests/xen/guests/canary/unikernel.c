@@ -1,4 +1,4 @@
-/* tests/xen/canary: a smashed stack canary (-fstack-protector-strong) is
+/* tests/xen/guests/canary: a smashed stack canary (-fstack-protector-strong) is
  * reported as a crash with a message. */
 #include <string.h>
 #include <mira/console.h>

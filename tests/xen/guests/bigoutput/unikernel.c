@@ -1,4 +1,4 @@
-/* tests/xen/bigoutput: 64 KiB of console output, 32 times the console
+/* tests/xen/guests/bigoutput: 64 KiB of console output, 32 times the console
  * ring: the writer must wait for the backend (xenconsoled) to drain the
  * ring, and no byte may be lost. */
 #include <string.h>

@@ -1,4 +1,4 @@
-/* tests/xen/globals: initialised data is loaded and writable, .bss is
+/* tests/xen/guests/globals: initialised data is loaded and writable, .bss is
  * zero, and the heap works. */
 #include <stdlib.h>
 #include <string.h>

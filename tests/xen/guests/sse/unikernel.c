@@ -1,4 +1,4 @@
-/* tests/xen/sse: floating point (SSE) works, in two fibers that switch
+/* tests/xen/guests/sse: floating point (SSE) works, in two fibers that switch
  * back and forth, each keeping its own values. */
 #include <mira/console.h>
 #include <mira/fiber.h>

@@ -1,4 +1,4 @@
-/* tests/xen/xenstore: the xenstore client (read, write, directory, watch)
+/* tests/xen/guests/xenstore: the xenstore client (read, write, directory, watch)
  * and the grant table, against the real xenstored (Xen only). */
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* tests/xen/exitstatus: the app's return value is the exit status (3). */
+/* tests/xen/guests/exitstatus: the app's return value is the exit status (3). */
 #include <mira/console.h>
 
 int unikernel_start(struct mira_console *c)

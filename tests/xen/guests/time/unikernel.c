@@ -1,4 +1,4 @@
-/* tests/xen/time: five 1 s sleeps, each at least 1 s by the monotonic
+/* tests/xen/guests/time: five 1 s sleeps, each at least 1 s by the monotonic
  * clock, which never goes back; the wall clock is after 2020. */
 #include <mira/console.h>
 #include <mira/time.h>

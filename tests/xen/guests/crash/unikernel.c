@@ -1,4 +1,4 @@
-/* tests/xen/crash: a NULL dereference is reported as a crash with a
+/* tests/xen/guests/crash: a NULL dereference is reported as a crash with a
  * message, not a hang. */
 #include <mira/console.h>
 

@@ -1,4 +1,4 @@
-/* tests/xen/hello: the smallest verdict: a line on the console, status 0. */
+/* tests/xen/guests/hello: the smallest verdict: a line on the console, status 0. */
 #include <mira/console.h>
 
 int unikernel_start(struct mira_console *c)
