@@ -65,6 +65,19 @@ int mira_xen_hvm_get_param(unsigned index, uint64_t *value)
     return 0;
 }
 
+int mira_xen_hvm_ring(unsigned pfn_param, unsigned evtchn_param, void **ring,
+                      evtchn_port_t *port)
+{
+    uint64_t pfn = 0, ev = 0;
+    if (mira_xen_hvm_get_param(pfn_param, &pfn) ||
+        mira_xen_hvm_get_param(evtchn_param, &ev) || pfn == 0 ||
+        pfn >= (4ull << 20)) /* beyond the 4 GiB that the page tables map */
+        return MIRA_ENOENT;
+    *ring = (void *)(uintptr_t)(pfn << PAGE_SHIFT);
+    *port = (evtchn_port_t)ev;
+    return 0;
+}
+
 static void read_start_info(uint32_t pa)
 {
     const struct hvm_start_info *si = (const void *)(uintptr_t)pa;

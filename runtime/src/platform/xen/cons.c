@@ -21,13 +21,10 @@ static void cons_event(evtchn_port_t p, void *arg)
 
 void mira_xen_cons_init(void)
 {
-    uint64_t pfn = 0, ev = 0;
-    if (mira_xen_hvm_get_param(HVM_PARAM_CONSOLE_PFN, &pfn) ||
-        mira_xen_hvm_get_param(HVM_PARAM_CONSOLE_EVTCHN, &ev) || pfn == 0 ||
-        pfn >= (4ull << 20))
+    void *ring;
+    if (mira_xen_hvm_ring(HVM_PARAM_CONSOLE_PFN, HVM_PARAM_CONSOLE_EVTCHN, &ring, &port))
         return;
-    intf = (struct xencons_interface *)(uintptr_t)(pfn << PAGE_SHIFT);
-    port = (evtchn_port_t)ev;
+    intf = ring;
     mira_evtchn_bind(port, cons_event, NULL);
 }
 

@@ -256,13 +256,10 @@ unsigned mira_xs_domid(void)
 
 void mira_xen_xs_init(void)
 {
-    uint64_t pfn = 0, ev = 0;
-    if (mira_xen_hvm_get_param(HVM_PARAM_STORE_PFN, &pfn) ||
-        mira_xen_hvm_get_param(HVM_PARAM_STORE_EVTCHN, &ev) || pfn == 0 ||
-        pfn >= (4ull << 20))
+    void *ring;
+    if (mira_xen_hvm_ring(HVM_PARAM_STORE_PFN, HVM_PARAM_STORE_EVTCHN, &ring, &port))
         return;
-    intf = (struct xenstore_domain_interface *)(uintptr_t)(pfn << PAGE_SHIFT);
-    port = (evtchn_port_t)ev;
+    intf = ring;
     mira_evtchn_bind(port, xs_event, NULL);
     char v[16];
     if (mira_xs_read("domid", v, sizeof(v)) > 0)

@@ -80,4 +80,9 @@ static inline long mira_hypercall3(unsigned nr, unsigned long a1,
 /* Reads HVM parameter index (HVM_PARAM_*); 0 on success. */
 int mira_xen_hvm_get_param(unsigned index, uint64_t *value);
 
+/* Finds a ring page and event channel that Xen announces in HVM params
+ * (console, xenstore): 0 with *ring and *port set, or MIRA_ENOENT. */
+int mira_xen_hvm_ring(unsigned pfn_param, unsigned evtchn_param, void **ring,
+                      evtchn_port_t *port);
+
 #endif
