@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Every public runtime header compiles on its own with only the compiler's
 freestanding headers (no libc): what the xen guest build relies on.
-unix.h, the unix platform's own header, is the one exception.
-usage: headers_freestanding.py INCLUDE_DIR CC [CC ARGS...]"""
+unix.h, the unix platform's own header, is the one exception; the xen
+platform's headers (mira/xen/) are compiled with Xen's public headers and the
+pinned interface version (XEN_ARGS), as the guest build does.
+usage: headers_freestanding.py INCLUDE_DIR --xen-args=XEN_ARGS CC [CC ARGS...]"""
 import glob
 import os
 import subprocess
@@ -13,7 +15,9 @@ HOSTED_ONLY = {'unix.h'}
 
 
 def main():
-    inc, cc = sys.argv[1], sys.argv[2:]
+    inc = sys.argv[1]
+    xen_args = sys.argv[2].split('=', 1)[1].split()
+    cc = sys.argv[3:]
     gcc_inc = subprocess.run(cc + ['-print-file-name=include'], capture_output=True,
                              text=True, check=True).stdout.strip()
     headers = sorted(glob.glob(os.path.join(inc, 'mira', '**', '*.h'), recursive=True))
@@ -28,7 +32,8 @@ def main():
                 f.write(f'#include <{rel}>\n#include <{rel}>\n')  # twice: include guards
             r = subprocess.run(cc + ['-ffreestanding', '-nostdinc', '-isystem', gcc_inc,
                                      '-I', inc, '-std=gnu11', '-Wall', '-Werror',
-                                     '-fsyntax-only', src],
+                                     '-fsyntax-only', src] +
+                               (xen_args if rel.startswith('mira/xen/') else []),
                                capture_output=True, text=True)
             print(('ok   ' if r.returncode == 0 else 'FAIL ') + rel)
             if r.returncode != 0:

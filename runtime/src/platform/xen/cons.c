@@ -3,7 +3,7 @@
 #include <mira/fiber.h>
 #include <mira/xen/console.h>
 #include <mira/xen/evtchn.h>
-#include <mira/xen/ring.h>
+#include <mira/xen/byte_ring.h>
 #include <xen/io/console.h>
 #include "../../platform.h"
 #include "xen_internal.h"
@@ -34,7 +34,7 @@ long mira_xen_cons_write_nowait(const char *buf, size_t len)
         return -1;
     uint32_t cons = __atomic_load_n(&intf->out_cons, __ATOMIC_ACQUIRE);
     uint32_t prod = intf->out_prod;
-    size_t n = mira_ring_put(intf->out, sizeof(intf->out), prod, cons, buf, len);
+    size_t n = mira_byte_ring_put(intf->out, sizeof(intf->out), prod, cons, buf, len);
     if (n) {
         __atomic_store_n(&intf->out_prod, prod + (uint32_t)n, __ATOMIC_RELEASE);
         mira_evtchn_notify(port);

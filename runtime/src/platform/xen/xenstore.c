@@ -15,7 +15,7 @@
 #include <mira/fiber.h>
 #include <mira/log.h>
 #include <mira/xen/evtchn.h>
-#include <mira/xen/ring.h>
+#include <mira/xen/byte_ring.h>
 #include <mira/xen/xenstore.h>
 #include <mira/xen/xs_proto.h>
 #include "../../platform.h"
@@ -81,7 +81,7 @@ static void ring_write(const char *data, size_t len)
     while (len) {
         uint32_t cons = __atomic_load_n(&intf->req_cons, __ATOMIC_ACQUIRE);
         uint32_t prod = intf->req_prod;
-        size_t n = mira_ring_put(intf->req, XENSTORE_RING_SIZE, prod, cons, data, len);
+        size_t n = mira_byte_ring_put(intf->req, XENSTORE_RING_SIZE, prod, cons, data, len);
         if (n == 0) {
             wait_ring();
             continue;
@@ -96,7 +96,7 @@ static void ring_write(const char *data, size_t len)
 static size_t rsp_avail(void)
 {
     uint32_t prod = __atomic_load_n(&intf->rsp_prod, __ATOMIC_ACQUIRE);
-    return mira_ring_used(prod, intf->rsp_cons);
+    return mira_byte_ring_used(prod, intf->rsp_cons);
 }
 
 static void ring_read(char *data, size_t len)
@@ -104,7 +104,7 @@ static void ring_read(char *data, size_t len)
     while (len) {
         uint32_t prod = __atomic_load_n(&intf->rsp_prod, __ATOMIC_ACQUIRE);
         uint32_t cons = intf->rsp_cons;
-        size_t n = mira_ring_get(intf->rsp, XENSTORE_RING_SIZE, prod, cons, data, len);
+        size_t n = mira_byte_ring_get(intf->rsp, XENSTORE_RING_SIZE, prod, cons, data, len);
         if (n == 0) {
             wait_ring();
             continue;
