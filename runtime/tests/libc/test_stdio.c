@@ -67,8 +67,8 @@ static void test_snprintf(void **state)
 }
 
 /* Runs fn with stderr (the hosted diagnostic channel) going to a file,
- * and returns what was written (malloc'd). */
-static char *capture_stderr(void (*fn)(int *), int *ret)
+ * and returns what was written (malloc'd, NUL-terminated; *len bytes). */
+static char *capture_stderr(void (*fn)(int *), int *ret, size_t *len_out)
 {
     fflush(stderr);
     FILE *tmp = tmpfile();
@@ -87,6 +87,7 @@ static char *capture_stderr(void (*fn)(int *), int *ret)
     assert_non_null(out);
     assert_int_equal(fread(out, 1, (size_t)len, tmp), (size_t)len);
     fclose(tmp);
+    *len_out = (size_t)len;
     return out;
 }
 
@@ -112,7 +113,9 @@ static void test_printf_puts(void **state)
 {
     (void)state;
     int ret;
-    char *out = capture_stderr(print_short, &ret);
+    size_t len;
+    char *out = capture_stderr(print_short, &ret, &len);
+    assert_int_equal(len, 7);
     assert_string_equal(out, "x=5 ok\n");
     assert_int_equal(ret, 7);
     free(out);
@@ -120,12 +123,14 @@ static void test_printf_puts(void **state)
     /* Longer than printf's line: the first 511 bytes are written, the
      * return value is still the whole length. */
     memset(long_arg, 'L', sizeof(long_arg) - 1);
-    out = capture_stderr(print_long, &ret);
+    out = capture_stderr(print_long, &ret, &len);
     assert_int_equal(ret, (int)sizeof(long_arg) - 1);
-    assert_int_equal(strlen(out), 511);
+    assert_int_equal(len, 511);
+    assert_int_equal(strlen(out), 511); /* all of it 'L', no NUL written */
     free(out);
 
-    out = capture_stderr(print_puts, &ret);
+    out = capture_stderr(print_puts, &ret, &len);
+    assert_int_equal(len, 6);
     assert_string_equal(out, "line\n!");
     assert_true(ret >= 0);
     free(out);
