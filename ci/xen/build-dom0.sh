@@ -93,7 +93,7 @@ for m in $guest_mods; do
 done
 
 # Trim what dom0 never reads.
-rm -rf "$root"/boot/* "$root"/usr/share/doc "$root"/usr/share/man "$root"/usr/share/info \
+rm -rf "${root:?}"/boot/* "$root"/usr/share/doc "$root"/usr/share/man "$root"/usr/share/info \
        "$root"/usr/share/locale "$root"/var/cache/apt/* "$root"/var/lib/apt/lists/* \
        "$root"/lib/firmware "$root"/usr/lib/firmware "$root"/debootstrap
 

@@ -6,6 +6,7 @@
 set -eu
 bad=$(nm --defined-only -g "$1" | awk 'NF == 3 && $3 !~ /^mira_/ { print $3 }')
 if [ -n "$bad" ]; then
+    # shellcheck disable=SC2086 # the names on one line
     echo "guest libc symbols not renamed (add them to guest_syms.txt):" $bad >&2
     exit 1
 fi
