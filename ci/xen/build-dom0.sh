@@ -13,12 +13,19 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 out=${1:?usage: build-dom0.sh OUTDIR}
-mirror=${MIRA_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 suite=bookworm
 need_kb=$((3 * 1024 * 1024))
 
 die() { echo "build-dom0: error: $*" >&2; exit 1; }
 log() { echo "build-dom0: $*" >&2; }
+
+# The mirror: MIRA_DEBIAN_MIRROR, else the one this machine's apt uses for
+# the suite (apt-mirror.sh says why when there is none).
+if [ -n "${MIRA_DEBIAN_MIRROR:-}" ]; then
+    mirror=$MIRA_DEBIAN_MIRROR
+else
+    mirror=$("$here/apt-mirror.sh" "$suite") || exit 1
+fi
 
 [ "$(id -u)" = 0 ] || die "must run as root (debootstrap)"
 for t in debootstrap cpio zcat; do
@@ -35,7 +42,7 @@ trap 'rm -rf "$tmp"' EXIT
 root="$tmp/root"
 
 pkgs=$(grep -v '^\s*#' "$here/dom0-packages.txt" | tr -s ' \n' ',' | sed 's/^,//; s/,$//')
-log "debootstrap $suite ($pkgs)"
+log "debootstrap $suite from $mirror ($pkgs)"
 t0=$(date +%s)
 # INITRD=No: the kernel's postinst hook does not build an initramfs we never use.
 if ! INITRD=No debootstrap --variant=minbase --include="$pkgs" "$suite" "$root" "$mirror" \
@@ -86,7 +93,7 @@ for m in $guest_mods; do
 done
 
 # Trim what dom0 never reads.
-rm -rf "$root"/boot/* "$root"/usr/share/doc "$root"/usr/share/man "$root"/usr/share/info \
+rm -rf "${root:?}"/boot/* "$root"/usr/share/doc "$root"/usr/share/man "$root"/usr/share/info \
        "$root"/usr/share/locale "$root"/var/cache/apt/* "$root"/var/lib/apt/lists/* \
        "$root"/lib/firmware "$root"/usr/lib/firmware "$root"/debootstrap
 

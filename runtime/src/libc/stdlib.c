@@ -6,12 +6,29 @@
 #include <mira/log.h>
 #include "../platform.h"
 
-static unsigned long long parse_u(const char *s, char **end, int base, int *neg)
+/* The guest is LP64: long is long long, so strtol and strtoul are
+ * strtoll and strtoull. */
+_Static_assert(sizeof(long) == sizeof(long long), "LP64 expected");
+
+/* Parses an optionally signed integer in base (0: from its prefix, or
+ * 2..36) after white space.  Returns its magnitude, and in *neg its sign;
+ * *overflow is set when the magnitude exceeds ULLONG_MAX (the digits are
+ * still consumed).  *end (if end) receives the first character not used,
+ * or s when there is no number or base is not one C defines.  The guest
+ * has no errno: callers clamp out-of-range results as C specifies. */
+static unsigned long long parse_u(const char *s, char **end, int base,
+                                  int *neg, int *overflow)
 {
     const char *p = s;
+    *neg = 0;
+    *overflow = 0;
+    if (base < 0 || base == 1 || base > 36) {
+        if (end)
+            *end = (char *)s;
+        return 0;
+    }
     while (isspace((unsigned char)*p))
         p++;
-    *neg = 0;
     if (*p == '-' || *p == '+')
         *neg = *p++ == '-';
     if ((base == 0 || base == 16) && p[0] == '0' && (p[1] == 'x' || p[1] == 'X')
@@ -24,34 +41,49 @@ static unsigned long long parse_u(const char *s, char **end, int base, int *neg)
     unsigned long long v = 0;
     const char *digits = p;
     for (;; p++) {
-        int d;
+        unsigned d;
         if (isdigit((unsigned char)*p))
-            d = *p - '0';
+            d = (unsigned)(*p - '0');
         else if (isalpha((unsigned char)*p))
-            d = tolower((unsigned char)*p) - 'a' + 10;
+            d = (unsigned)(tolower((unsigned char)*p) - 'a' + 10);
         else
             break;
-        if (d >= base)
+        if (d >= (unsigned)base)
             break;
-        v = v * (unsigned)base + (unsigned)d;
+        if (v > (ULLONG_MAX - d) / (unsigned)base)
+            *overflow = 1;
+        else
+            v = v * (unsigned)base + d;
     }
     if (end)
         *end = (char *)(p == digits ? s : p);
     return v;
 }
 
+/* Out of range: ULLONG_MAX.  A negative number is negated in unsigned
+ * arithmetic, as C specifies ("-1" is ULLONG_MAX). */
 unsigned long long strtoull(const char *s, char **end, int base)
 {
-    int neg;
-    unsigned long long v = parse_u(s, end, base, &neg);
+    int neg, overflow;
+    unsigned long long v = parse_u(s, end, base, &neg, &overflow);
+    if (overflow)
+        return ULLONG_MAX;
     return neg ? -v : v;
 }
 
+/* Out of range: LLONG_MAX or LLONG_MIN. */
 long long strtoll(const char *s, char **end, int base)
 {
-    int neg;
-    unsigned long long v = parse_u(s, end, base, &neg);
-    return neg ? -(long long)v : (long long)v;
+    int neg, overflow;
+    unsigned long long v = parse_u(s, end, base, &neg, &overflow);
+    if (neg) {
+        if (overflow || v >= (unsigned long long)LLONG_MAX + 1)
+            return LLONG_MIN;
+        return -(long long)v;
+    }
+    if (overflow || v > (unsigned long long)LLONG_MAX)
+        return LLONG_MAX;
+    return (long long)v;
 }
 
 unsigned long strtoul(const char *s, char **end, int base)
