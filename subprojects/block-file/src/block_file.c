@@ -202,6 +202,8 @@ static int open_backing(const char *path, bool *read_only, enum bf_direct mode, 
         if (fd >= 0)
             return fd;
         if (!*read_only && (errno == EACCES || errno == EPERM || errno == EROFS)) {
+            mira_log(MIRA_LOG_INFO, DRIVER, "'%s' cannot be opened read-write (%s): "
+                     "read-only device", path, strerror(errno));
             *read_only = true;
             continue;
         }
