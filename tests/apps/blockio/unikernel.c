@@ -9,6 +9,9 @@
  *   --op=seqread --mib=M           read M MiB from sector 0 in 1 MiB requests
  *   --op=randread --fibers=F --ops=K [--mib=M]  F fibers, K random 4 KiB reads in all,
  *                                  within the first M MiB (default: the device)
+ *   --op=fibers --fibers=F --count=N --rounds=R  F fibers at once, each R times: write
+ *                                  pattern (round * 100 + fiber) to its own N sectors
+ *                                  (fiber f's start at f * N), read them back, compare
  * The benchmark ops print "elapsed_ns=... bytes=... requests=... max_in_flight=... direct=...".
  * The pattern byte at device offset o is (o ^ (o >> 8) ^ (o >> 16) ^ S * 37) & 0xff,
  * which tests/integration/block_dd.py computes too. */
@@ -126,6 +129,76 @@ static int random_reads(struct mira_console *c, struct mira_block *b)
     return 0;
 }
 
+struct writer {
+    struct mira_block *b;
+    unsigned index, rounds;
+    size_t count;
+    int err;
+    struct mira_waitq *done_q;
+    int *running;
+};
+
+static void writer_fiber(void *arg)
+{
+    struct writer *w = arg;
+    struct mira_block_info info;
+    mira_block_info(w->b, &info);
+    size_t len = w->count * info.sector_size;
+    uint64_t at = (uint64_t)w->index * w->count, base = at * info.sector_size;
+    unsigned char *buf = mira_block_alloc(w->b, w->count);
+    if (buf == NULL)
+        w->err = MIRA_ENOMEM;
+    for (unsigned r = 0; r < w->rounds && w->err == 0; r++) {
+        unsigned seed = r * 100 + w->index;
+        for (size_t i = 0; i < len; i++)
+            buf[i] = pattern(base + i, seed);
+        w->err = mira_block_write(w->b, at, buf, len);
+        memset(buf, 0, len);
+        if (w->err == 0)
+            w->err = mira_block_read(w->b, at, buf, len);
+        for (size_t i = 0; w->err == 0 && i < len; i++)
+            if (buf[i] != pattern(base + i, seed))
+                w->err = 1;
+    }
+    mira_block_free(buf);
+    if (--*w->running == 0)
+        mira_wake_all(w->done_q);
+}
+
+/* Several fibers' writes and reads in flight at once, each checked. */
+static int fibers_write_read(struct mira_console *c, struct mira_block *b)
+{
+    unsigned fibers = (unsigned)num("fibers", 4);
+    struct writer w[64];
+    struct mira_waitq done_q = MIRA_WAITQ_INIT;
+    int running = (int)fibers;
+    if (fibers == 0 || fibers > 64)
+        return MIRA_EINVAL;
+    for (unsigned i = 0; i < fibers; i++) {
+        w[i] = (struct writer){ .b = b, .index = i, .rounds = (unsigned)num("rounds", 10),
+                                .count = (size_t)num("count", 8), .done_q = &done_q,
+                                .running = &running };
+        if (mira_spawn("writer", writer_fiber, &w[i], 0) < 0)
+            return MIRA_ENOMEM;
+    }
+    while (running > 0)
+        mira_wait(&done_q);
+    for (unsigned i = 0; i < fibers; i++) {
+        if (w[i].err != 0) {
+            mira_console_log(c, "fiber %u: %s", i,
+                             w[i].err > 0 ? "read back other data" : mira_strerror(w[i].err));
+            return 1;
+        }
+    }
+    int err = mira_block_flush(b);
+    struct mira_block_file_stats st;
+    mira_block_file_stats(b, &st);
+    if (err == 0)
+        mira_console_log(c, "%u fibers ok, at most %u requests in flight", fibers,
+                         st.max_in_flight);
+    return err;
+}
+
 static int patterned(struct mira_console *c, struct mira_block *b, bool write)
 {
     struct mira_block_info info;
@@ -186,6 +259,8 @@ int unikernel_start(struct mira_console *c, struct mira_block *b)
         err = sequential(c, b, op[3] == 'w');
     } else if (strcmp(op, "randread") == 0) {
         err = random_reads(c, b);
+    } else if (strcmp(op, "fibers") == 0) {
+        err = fibers_write_read(c, b);
     } else {
         mira_console_log(c, "unknown --op=%s", op);
         return 2;
