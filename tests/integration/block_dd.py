@@ -3,7 +3,8 @@
 dd reads back exactly, next to untouched zeroes; what dd wrote, the driver
 reads back exactly; a wrong expectation is noticed (so the check can fail);
 discard clears exactly its sectors; four fibers with requests in flight at
-once each get their own data.
+once each get their own data, and a fiber left waiting
+when the polling fiber's request is done still completes.
 
 usage: block_dd.py BLOCKIO_EXE SECTOR_SIZE
 """
@@ -78,6 +79,11 @@ def main():
             got = run(['dd', 'if=' + img, f'bs={ss}', f'skip={f * 8}', 'count=8', 'status=none'])
             if got != pattern(f * 8 * ss, 8 * ss, 900 + f):
                 raise SystemExit(f'FAIL: fiber {f}\'s sectors do not hold its last round')
+        # A fiber whose request is done stops polling the ring and hands the
+        # polling to a fiber still waiting (else that one would wait forever).
+        out = run([exe] + dev + ['--op=handover'])
+        if b'handover ok' not in out:
+            raise SystemExit('FAIL: handover')
     print('ok')
     return 0
 

@@ -12,6 +12,9 @@
  *   --op=fibers --fibers=F --count=N --rounds=R  F fibers at once, each R times: write
  *                                  pattern (round * 100 + fiber) to its own N sectors
  *                                  (fiber f's start at f * N), read them back, compare
+ *   --op=handover                  a fiber reads the whole device but sector 0 while
+ *                                  main reads sector 0: main's read, done first, must
+ *                                  hand the ring's polling to the other fiber
  * The benchmark ops print "elapsed_ns=... bytes=... requests=... max_in_flight=... direct=...".
  * The pattern byte at device offset o is (o ^ (o >> 8) ^ (o >> 16) ^ S * 37) & 0xff,
  * which tests/integration/block_dd.py computes too. */
@@ -199,6 +202,62 @@ static int fibers_write_read(struct mira_console *c, struct mira_block *b)
     return err;
 }
 
+struct big_read {
+    struct mira_block *b;
+    unsigned char *buf;
+    size_t len;
+    int err;
+    bool done;
+    struct mira_waitq done_q;
+};
+
+static void big_read_fiber(void *arg)
+{
+    struct big_read *r = arg;
+    r->err = mira_block_read(r->b, 1, r->buf, r->len);
+    r->done = true;
+    mira_wake_all(&r->done_q);
+}
+
+static int handover(struct mira_console *c, struct mira_block *b)
+{
+    struct mira_block_info info;
+    mira_block_info(b, &info);
+    size_t n = (size_t)info.sectors, ss = info.sector_size;
+    unsigned char *all = mira_block_alloc(b, n);
+    if (n < 2 || all == NULL)
+        return MIRA_EINVAL;
+    for (size_t i = 0; i < n * ss; i++)
+        all[i] = pattern(i, 3);
+    /* Written, so that reads go to the disk (a hole reads as zeroes at once). */
+    int err = mira_block_write(b, 0, all, n * ss);
+    if (err == 0)
+        err = mira_block_flush(b);
+    /* Twenty times, as the order of completions is the disk's choice. */
+    for (int round = 0; round < 20 && err == 0; round++) {
+        memset(all, 0, n * ss);
+        struct big_read r = { .b = b, .buf = all + ss, .len = (n - 1) * ss };
+        mira_waitq_init(&r.done_q, false);
+        if (mira_spawn("big-read", big_read_fiber, &r, 0) < 0)
+            err = MIRA_ENOMEM;
+        if (err == 0) {
+            /* main submits first and so polls; the big read comes next. */
+            err = mira_block_read(b, 0, all, ss);
+            while (!r.done)
+                mira_wait(&r.done_q);
+            if (err == 0)
+                err = r.err;
+        }
+        for (size_t i = 0; err == 0 && i < n * ss; i++)
+            if (all[i] != pattern(i, 3))
+                err = 1;
+    }
+    mira_block_free(all);
+    if (err == 0)
+        mira_console_log(c, "handover ok");
+    return err;
+}
+
 static int patterned(struct mira_console *c, struct mira_block *b, bool write)
 {
     struct mira_block_info info;
@@ -259,6 +318,8 @@ int unikernel_start(struct mira_console *c, struct mira_block *b)
         err = sequential(c, b, op[3] == 'w');
     } else if (strcmp(op, "randread") == 0) {
         err = random_reads(c, b);
+    } else if (strcmp(op, "handover") == 0) {
+        err = handover(c, b);
     } else if (strcmp(op, "fibers") == 0) {
         err = fibers_write_read(c, b);
     } else {
