@@ -1,5 +1,7 @@
 /* runtime.c - start-up shared by every platform: run the app's main fiber. */
+#include <stdarg.h>
 #include <string.h>
+#include <mira/format.h>
 #include <mira/runtime.h>
 #include "param_internal.h"
 #include "platform.h"
@@ -27,8 +29,25 @@ static enum mira_log_level parse_level(const char *s)
     return MIRA_LOG_INFO;
 }
 
+/* The device whose failed connect its driver has already explained. */
+static const char *connect_explained;
+
+void mira_connect_error(const char *dev, const char *driver, const char *fmt, ...)
+{
+    char why[512];
+    va_list ap;
+    va_start(ap, fmt);
+    mira_vsnprintf(why, sizeof(why), fmt, ap);
+    va_end(ap);
+    mira_log(MIRA_LOG_ERROR, "main", "cannot connect device %s (driver %s): %s",
+             dev, driver, why);
+    connect_explained = dev;
+}
+
 int mira_connect_failed(const char *dev, const char *driver, int err)
 {
+    if (connect_explained != NULL && strcmp(connect_explained, dev) == 0)
+        return 1;
     mira_log(MIRA_LOG_ERROR, "main", "cannot connect device %s (driver %s): %s",
              dev, driver, mira_strerror(err));
     return 1;

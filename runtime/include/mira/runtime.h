@@ -17,4 +17,11 @@ int mira_app_main(void);
  * be connected, with the reason err, and returns the exit status to use. */
 int mira_connect_failed(const char *dev, const char *driver, int err);
 
+/* mira_connect_error: for drivers whose connect fails for a reason the
+ * user can fix (a missing file, a bad parameter): logs, as one error line,
+ * that device dev (driven by driver) cannot be connected and why (fmt,
+ * printf subset of mira/log.h).  mira_connect_failed then adds nothing. */
+void mira_connect_error(const char *dev, const char *driver, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 #endif
