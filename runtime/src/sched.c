@@ -403,6 +403,7 @@ static void fiber_entry(void *arg)
     if (f->all_next)
         f->all_next->all_prev = f->all_prev;
     S.live--;
+    MIRA_ASSERT(f->timer.heap_index == NOT_IN_HEAP);
     S.heap_reserved--;
     f->state = FIBER_DONE;
     mira_wake_all(&f->joinq);
@@ -678,4 +679,9 @@ void mira_sched_reset(void)
 size_t mira_sched_live(void)
 {
     return S.live;
+}
+
+size_t mira_sched_timers_armed(void)
+{
+    return S.heap_len;
 }

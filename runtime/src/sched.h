@@ -27,6 +27,9 @@ void mira_sched_collect(struct mira_fiber *f);
  * callers initialised are forgotten too: initialise them again. */
 void mira_sched_reset(void);
 
+/* The number of armed timers: fibers' deadlines and driver timers (tests). */
+size_t mira_sched_timers_armed(void);
+
 /* The number of fibers that have not finished. */
 size_t mira_sched_live(void);
 
