@@ -685,3 +685,11 @@ size_t mira_sched_timers_armed(void)
 {
     return S.heap_len;
 }
+
+size_t mira_sched_waitq_length(const struct mira_waitq *q)
+{
+    size_t n = 0;
+    for (const struct mira_wait_link *l = q->head; l; l = l->next)
+        n++;
+    return n;
+}

@@ -30,6 +30,9 @@ void mira_sched_reset(void);
 /* The number of armed timers: fibers' deadlines and driver timers (tests). */
 size_t mira_sched_timers_armed(void);
 
+/* The number of fibers waiting on q (tests). */
+size_t mira_sched_waitq_length(const struct mira_waitq *q);
+
 /* The number of fibers that have not finished. */
 size_t mira_sched_live(void);
 

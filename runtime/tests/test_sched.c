@@ -507,6 +507,10 @@ static void wait_any_main(void *arg)
     struct mira_fiber *f1 = mira_spawn_joinable("any1", any_waiter, (void *)1, 0);
     mira_yield(); /* both wait on qa, qb and qc */
     checks[0] = mira_wake_one(&qb);  /* wakes any0 through qb ... */
+    checks[4] = (int)(mira_sched_waitq_length(&qa) * 100 + mira_sched_waitq_length(&qb) * 10 +
+                      mira_sched_waitq_length(&qc));
+    if (checks[4] != 111)
+        return; /* any0 is still linked somewhere: waking more would corrupt */
     checks[1] = mira_wake_one(&qa);  /* ... so qa's first is any1 */
     checks[2] = mira_wake_one(&qc);  /* and nobody is left anywhere */
     checks[3] = qa.head == NULL && qb.head == NULL && qc.head == NULL;
@@ -517,9 +521,13 @@ static void wait_any_main(void *arg)
 static void test_wait_any_unlinks_from_all(void **state)
 {
     (void)state;
-    int checks[4] = { 0 };
+    int checks[5] = { 0 };
     assert_int_equal(run_main(wait_any_main, checks), MIRA_SCHED_MAIN_DONE);
     assert_true(checks[0]);
+    if (checks[4] != 111)
+        fail_msg("after waking one of two mira_wait_any fibers through qb, the queues "
+                 "(qa, qb, qc) hold %03d fibers, not 111: a fiber woken through one "
+                 "queue must leave all of them", checks[4]);
     assert_true(checks[1]);
     if (checks[2])
         fail_msg("a fiber woken through one queue of mira_wait_any stayed on another");
