@@ -98,6 +98,11 @@ int mira_unix_poll_timeout(mira_time_t deadline, mira_time_t now)
     return ms > INT_MAX ? INT_MAX : (int)ms;
 }
 
+size_t mira_unix_fd_waiting(void)
+{
+    return fd_waiter_count;
+}
+
 void mira_unix_forget_waiters(void)
 {
     fd_waiters = NULL;
