@@ -34,6 +34,23 @@
 #define STACK_DEREGISTER(id) ((void)(id))
 #endif
 
+#if defined(__SANITIZE_ADDRESS__)
+#define MIRA_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MIRA_ASAN 1
+#endif
+#endif
+#ifdef MIRA_ASAN
+#include <sanitizer/asan_interface.h>
+/* A fiber that never returned (deadlocked, abandoned by a failed test
+ * assertion) leaves its frames' redzones poisoned in ASan's shadow, and
+ * mmap may hand the same addresses to the next stack: start it clean. */
+#define STACK_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define STACK_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 mira_time_t mira_unix_boot_ns;
 
 mira_time_t mira_unix_clock_ns(clockid_t id)
@@ -170,6 +187,7 @@ void *mira_platform_stack_alloc(size_t size, void **bottom, size_t *usable)
         munmap(m, size + page);
         return NULL;
     }
+    STACK_UNPOISON(m + page, size);
     struct stack_head *h = (struct stack_head *)(m + page);
     h->valgrind_id = STACK_REGISTER(m + page, m + page + size);
     *bottom = m + page + sizeof(*h);
