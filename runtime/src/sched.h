@@ -23,8 +23,9 @@ void mira_sched_collect(struct mira_fiber *f);
 
 /* Frees every fiber and the timer heap and forgets all state (tests;
  * shutdown).  Copes with a fiber that never switched back, because a test
- * assertion failing inside it longjmp'ed to the test runner.  Timers that
- * callers initialised are forgotten too: initialise them again. */
+ * assertion failing inside it longjmp'ed to the test runner.  Timers and
+ * wait queues that callers initialised are forgotten too: initialise them
+ * again before the next run. */
 void mira_sched_reset(void);
 
 /* The number of armed timers: fibers' deadlines and driver timers (tests). */
