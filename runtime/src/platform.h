@@ -20,12 +20,27 @@ mira_time_t mira_platform_monotonic(void);
 /* Wall-clock nanoseconds since the Unix epoch. */
 mira_time_t mira_platform_wall(void);
 
-/* Blocks the whole unikernel until the monotonic clock reaches deadline
- * (INT64_MAX: no deadline) or an I/O event arrives, dispatches the events
- * (whose handlers call mira_wake_*), and returns.  Returning early, with
- * nothing woken, is allowed.  Called by the scheduler only when no fiber is
- * runnable. */
+/* Dispatches pending I/O events (their handlers call mira_wake_*) and
+ * returns; if none is pending, first blocks the whole unikernel until one
+ * arrives or the monotonic clock reaches deadline (MIRA_TIME_NEVER: no
+ * deadline).  Returning early, with nothing woken, is allowed.
+ *
+ * A deadline <= now (MIRA_PLATFORM_POLL) is a non-blocking poll: dispatch
+ * what is pending, never block.  The scheduler calls it in two ways:
+ *   - with the earliest timer deadline (or MIRA_TIME_NEVER) when no fiber
+ *     is runnable: the idle wait;
+ *   - with MIRA_PLATFORM_POLL every 64 dispatches while fibers are
+ *     runnable, so that a busy fiber cannot starve I/O.
+ * Handlers may wake fibers in both cases. */
 void mira_platform_wait(mira_time_t deadline);
+
+/* The deadline of a non-blocking poll: 0 is never after the monotonic
+ * clock, which starts at 0 at boot. */
+#define MIRA_PLATFORM_POLL ((mira_time_t)0)
+
+/* Fills buf with n random bytes (mira/random.h has the quality each
+ * platform gives).  Never fails: a platform without any source panics. */
+void mira_platform_random(void *buf, size_t n);
 
 /* Writes len bytes on the diagnostic channel (unix: stderr; xen: the
  * console, and port 0xe9 before the console exists). Never waits on a

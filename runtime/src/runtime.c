@@ -13,6 +13,9 @@
 
 static int app_status;
 
+MIRA_PARAM_DECLARE(log_level, "log-level", "info",
+                   "log threshold: error, warn, info or debug");
+
 static void app_fiber(void *arg)
 {
     (void)arg;
@@ -53,8 +56,18 @@ int mira_connect_failed(const char *dev, const char *driver, int err)
     return 1;
 }
 
+static void warn_unknown(const char *key, void *ctx)
+{
+    (void)ctx;
+    mira_log(MIRA_LOG_WARN, "param", "unknown parameter '%s' (no driver or the "
+             "runtime declares it)", key);
+}
+
 int mira_runtime_start(void)
 {
+    /* The unix platform refused unknown keys already; on xen the command
+     * line may carry words meant for Xen or the toolstack. */
+    mira_param_each_unknown(warn_unknown, NULL);
     mira_log_set_level(parse_level(mira_param("log-level", "info")));
     struct mira_fiber *main_fiber =
         mira_sched_spawn_main(app_fiber, NULL, MAIN_STACK_SIZE);

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs a unix unikernel once and checks its verdict from outside.
 
-usage: run_app.py EXE [--status N] [--stdout FILE] [--stderr-has TEXT]
+usage: run_app.py EXE [--status N] [--stdout FILE] [--stdout-has TEXT] [--stderr-has TEXT]
                   [--min-seconds S] [--timeout S] [--arg ARG]...
 Exit 0 when every given check holds; otherwise prints what differed.
 """
@@ -17,6 +17,7 @@ def main():
     p.add_argument('exe')
     p.add_argument('--status', type=int, default=0)
     p.add_argument('--stdout', help='file with the exact expected stdout')
+    p.add_argument('--stdout-has', action='append', default=[])
     p.add_argument('--stderr-has', action='append', default=[])
     p.add_argument('--min-seconds', type=float, default=0.0)
     p.add_argument('--timeout', type=float, default=60.0)
@@ -45,6 +46,9 @@ def main():
             want = f.read()
         if r.stdout != want:
             failures.append(f'stdout differs: expected {want!r}, got {r.stdout!r}')
+    for text in a.stdout_has:
+        if text not in r.stdout:
+            failures.append(f'stdout lacks {text!r}')
     for text in a.stderr_has:
         if text not in r.stderr:
             failures.append(f'stderr lacks {text!r}')

@@ -55,17 +55,27 @@ const char *mira_fiber_name(const struct mira_fiber *f);
 /*
  * Wait queues: the way a fiber waits for something another fiber or an
  * I/O event will do.  A queue is a plain struct the owner embeds; it must be
- * initialised with mira_waitq_init (or MIRA_WAITQ_INIT) before use.
+ * initialised with mira_waitq_init, MIRA_WAITQ_INIT or
+ * MIRA_WAITQ_INIT_EXTERNAL before use.  A fiber may wait on several queues
+ * at once (mira_wait_any); whichever wakes it first removes it from all.
  */
+struct mira_wait_link; /* one fiber on one queue; private to the scheduler */
+
 struct mira_waitq {
-    struct mira_fiber *head, *tail;
-    /* Nonzero when a platform event source (a file descriptor, an event
+    struct mira_wait_link *head, *tail;
+    /* True when a platform event source (a file descriptor, an event
      * channel) can wake this queue: then a fiber waiting on it does not count
-     * as deadlocked. Drivers set it; applications leave it 0. */
-    int external;
+     * as deadlocked. Drivers set it; applications leave it false. */
+    bool external;
 };
 
-#define MIRA_WAITQ_INIT { NULL, NULL, 0 }
+/* An empty queue that only fibers wake. */
+#define MIRA_WAITQ_INIT { NULL, NULL, false }
+/* An empty queue that a platform event source wakes (see external). */
+#define MIRA_WAITQ_INIT_EXTERNAL { NULL, NULL, true }
+
+/* The most queues one mira_wait_any call can wait on. */
+#define MIRA_WAIT_ANY_MAX 8
 
 /* mira_waitq_init: makes q empty. external: see struct mira_waitq. */
 void mira_waitq_init(struct mira_waitq *q, bool external);
@@ -77,6 +87,14 @@ int mira_wait(struct mira_waitq *q);
 /* mira_wait_until: as mira_wait, but gives up when the monotonic clock
  * reaches deadline: returns 0 if woken, MIRA_ETIMEDOUT if not. */
 int mira_wait_until(struct mira_waitq *q, mira_time_t deadline);
+
+/* mira_wait_any: suspends the calling fiber on every queue of qs[0..n-1]
+ * (1 <= n <= MIRA_WAIT_ANY_MAX, else a panic) until one of them wakes it or
+ * the monotonic clock reaches deadline (MIRA_TIME_NEVER: no deadline).
+ * Being woken through one queue takes the fiber off all of them.  Returns
+ * the index in qs of the queue that woke it (the first such index if a
+ * queue appears twice), or MIRA_ETIMEDOUT. */
+int mira_wait_any(struct mira_waitq *const qs[], int n, mira_time_t deadline);
 
 /* mira_wake_one: makes the longest-waiting fiber of q runnable. Returns
  * true if there was one. Callable from fibers and platform event handlers. */

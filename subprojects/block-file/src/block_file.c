@@ -225,6 +225,17 @@ static int fail_connect(const char *name, int err, const char *fmt, ...)
     return err;
 }
 
+/* The parameters config.c reads, for --help and the start-up check. */
+MIRA_PARAM_DECLARE(file, "*-file", BF_DEFAULT_FILE,
+                   "the disk image or block device backing the device");
+MIRA_PARAM_DECLARE(sector_size, "*-sector-size", NULL,
+                   "sector size in bytes, a power of two from 512 to 65536 "
+                   "(default: the device's logical sector size, 512 for a file)");
+MIRA_PARAM_DECLARE(read_only, "*-read-only", "no",
+                   "yes: refuse writes even if the file is writable");
+MIRA_PARAM_DECLARE(direct, "*-direct", "auto",
+                   "O_DIRECT: auto (where the file system allows it), yes or no");
+
 int mira_block_file_connect(struct mira_block **out, const char *name)
 {
     char err[512];

@@ -28,6 +28,17 @@
 #include <mira/param.h>
 #include <mira/time.h>
 
+/* This app's own parameters (an app declares what it reads, as drivers do). */
+MIRA_PARAM_DECLARE(op, "op", "info",
+                   "info, write, verify, discard, seqwrite, seqread, randread, handover or fibers");
+MIRA_PARAM_DECLARE(at, "at", "0", "first sector of write/verify/discard");
+MIRA_PARAM_DECLARE(count, "count", "1", "sectors per request (fibers, handover: 8)");
+MIRA_PARAM_DECLARE(seed, "seed", "0", "pattern seed of write/verify");
+MIRA_PARAM_DECLARE(fibers, "fibers", "4", "fibers of randread, fibers and handover");
+MIRA_PARAM_DECLARE(ops, "ops", "10000", "requests per fiber of randread");
+MIRA_PARAM_DECLARE(rounds, "rounds", "10", "rounds per fiber of fibers/handover");
+MIRA_PARAM_DECLARE(mib, "mib", "64", "MiB moved by seqwrite/seqread (randread: the span, 0 = whole device)");
+
 static unsigned long long num(const char *key, unsigned long long dflt)
 {
     const char *v = mira_param(key, NULL);

@@ -12,16 +12,29 @@
 
 #include <mira/fiber.h>
 
+#include "../../param_internal.h"
 #include "../../platform.h"
 #include "../../sched.h"
 #include "unix_internal.h"
 
-static void usage(const char *argv0)
+static void help_line(const char *text, void *ctx)
 {
-    fprintf(stderr,
-            "usage: %s [--key=value ...]\n"
-            "Runtime parameters: --log-level=error|warn|info|debug and the\n"
-            "ones the app's drivers read (see docs/).\n", argv0);
+    (void)ctx;
+    printf("%s\n", text);
+}
+
+/* --help: every parameter the runtime and the linked drivers declare. */
+static void help(const char *argv0)
+{
+    printf("usage: %s [--key=value ...]\n"
+           "Runtime parameters (device parameters are <device>-<key>, e.g. "
+           "block0-file):\n", argv0);
+    mira_param_each_help("  --", help_line, NULL);
+}
+
+static void report_unknown(const char *key, void *ctx)
+{
+    fprintf(stderr, "%s: unknown parameter --%s (see --help)\n", (const char *)ctx, key);
 }
 
 /* Turns "--key=value" and "--key" arguments into runtime parameters. */
@@ -30,12 +43,12 @@ static int parse_args(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage(argv[0]);
+            help(argv[0]);
             exit(0);
         }
         if (strncmp(a, "--", 2) != 0 || a[2] == '\0' || a[2] == '=') {
-            fprintf(stderr, "%s: unexpected argument '%s' (parameters are --key=value)\n",
-                    argv[0], a);
+            fprintf(stderr, "%s: unexpected argument '%s' (parameters are --key=value; "
+                    "see --help)\n", argv[0], a);
             return -1;
         }
         const char *eq = strchr(a, '=');
@@ -50,6 +63,9 @@ static int parse_args(int argc, char **argv)
         mira_param_add(key, eq + 1);
         free(key);
     }
+    /* Refused here, before anything runs, not noticed at exit. */
+    if (mira_param_each_unknown(report_unknown, argv[0]) > 0)
+        return -1;
     return 0;
 }
 

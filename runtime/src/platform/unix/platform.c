@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -31,6 +32,23 @@
 #else
 #define STACK_REGISTER(lo, hi) 0
 #define STACK_DEREGISTER(id) ((void)(id))
+#endif
+
+#if defined(__SANITIZE_ADDRESS__)
+#define MIRA_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MIRA_ASAN 1
+#endif
+#endif
+#ifdef MIRA_ASAN
+#include <sanitizer/asan_interface.h>
+/* A fiber that never returned (deadlocked, abandoned by a failed test
+ * assertion) leaves its frames' redzones poisoned in ASan's shadow, and
+ * mmap may hand the same addresses to the next stack: start it clean. */
+#define STACK_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define STACK_UNPOISON(p, n) ((void)(p), (void)(n))
 #endif
 
 mira_time_t mira_unix_boot_ns;
@@ -79,6 +97,35 @@ int mira_unix_wait_fd(int fd, short events, mira_time_t deadline)
     return r < 0 ? r : w.revents;
 }
 
+int mira_unix_poll_timeout(mira_time_t deadline, mira_time_t now)
+{
+    if (deadline == MIRA_TIME_NEVER)
+        return -1;
+    if (deadline <= now)
+        return 0;
+    /* deadline - now cannot overflow: both are >= 0 on the monotonic clock,
+     * but a caller may pass any now, so check. */
+    if (now < 0 && deadline > MIRA_TIME_NEVER + now)
+        return INT_MAX;
+    mira_time_t left = deadline - now;
+    /* Round up: waking a little late is fine, early is a busy loop. */
+    mira_time_t ms = left / 1000000 + (left % 1000000 != 0);
+    /* Farther than poll can say (~24.8 days): wait as long as it can; the
+     * scheduler calls again with the same deadline. */
+    return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+size_t mira_unix_fd_waiting(void)
+{
+    return fd_waiter_count;
+}
+
+void mira_unix_forget_waiters(void)
+{
+    fd_waiters = NULL;
+    fd_waiter_count = 0;
+}
+
 void mira_platform_wait(mira_time_t deadline)
 {
     struct pollfd stackfds[16];
@@ -92,12 +139,7 @@ void mira_platform_wait(mira_time_t deadline)
     for (struct fd_waiter *w = fd_waiters; w; w = w->next, n++)
         fds[n] = (struct pollfd){ .fd = w->fd, .events = w->events };
 
-    int timeout_ms = -1;
-    if (deadline != MIRA_TIME_NEVER) {
-        mira_time_t left = deadline - mira_platform_monotonic();
-        /* Round up: waking a little late is fine, early is a busy loop. */
-        timeout_ms = left <= 0 ? 0 : (int)((left + 999999) / 1000000);
-    }
+    int timeout_ms = mira_unix_poll_timeout(deadline, mira_platform_monotonic());
     int r = poll(fds, n, timeout_ms);
     if (r < 0 && errno != EINTR)
         mira_panic("poll: %s", strerror(errno));
@@ -145,6 +187,7 @@ void *mira_platform_stack_alloc(size_t size, void **bottom, size_t *usable)
         munmap(m, size + page);
         return NULL;
     }
+    STACK_UNPOISON(m + page, size);
     struct stack_head *h = (struct stack_head *)(m + page);
     h->valgrind_id = STACK_REGISTER(m + page, m + page + size);
     *bottom = m + page + sizeof(*h);

@@ -10,7 +10,7 @@
 
 static struct xencons_interface *intf;
 static evtchn_port_t port;
-static struct mira_waitq waitq = {NULL, NULL, 1};
+static struct mira_waitq waitq = MIRA_WAITQ_INIT_EXTERNAL;
 
 static void cons_event(evtchn_port_t p, void *arg)
 {

@@ -23,9 +23,9 @@
 
 static struct xenstore_domain_interface *intf;
 static evtchn_port_t port;
-static struct mira_waitq ringq = {NULL, NULL, 1};
-static struct mira_waitq lockq = {NULL, NULL, 0};
-static struct mira_waitq watchq = {NULL, NULL, 1};
+static struct mira_waitq ringq = MIRA_WAITQ_INIT_EXTERNAL;
+static struct mira_waitq lockq = MIRA_WAITQ_INIT;
+static struct mira_waitq watchq = MIRA_WAITQ_INIT_EXTERNAL;
 static bool busy;
 static uint32_t next_req_id = 1;
 static unsigned domid;
