@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <mira/console.h>
+#include <mira/page.h>
 #include <mira/time.h>
 #include <mira/xen/gnttab.h>
 #include <mira/xen/xenstore.h>
@@ -85,12 +86,12 @@ int unikernel_start(struct mira_console *c)
     mira_console_log(c, "xenstore: transaction and watch deadline ok");
 
     CHECK(mira_gnttab_capacity() > 8, "no grant table");
-    void *page = malloc(8192);
-    char *aligned = (char *)(((unsigned long)page + 4095) & ~4095ul);
-    int ref = mira_gnttab_grant_page(0, aligned, true);
+    void *page = mira_pages_alloc(1, MIRA_PAGE_ZERO);
+    CHECK(page != NULL, "page");
+    int ref = mira_gnttab_grant_page(0, page, true);
     CHECK(ref >= 8, "grant: %d", ref);
     CHECK(mira_gnttab_end((unsigned)ref) == 0, "end grant");
-    free(page);
+    mira_pages_free(page, 1);
     mira_console_log(c, "xenstore: grant table ok (%u entries)", mira_gnttab_capacity());
     mira_console_log(c, "xenstore: ok");
     return 0;
