@@ -88,6 +88,10 @@ static void test_verdict(void **state)
     assert_int_equal(mira_xenbus_verdict(XenbusStateClosing, closing), MIRA_XENBUS_REACHED);
     assert_int_equal(mira_xenbus_verdict(XenbusStateClosed, closing), MIRA_XENBUS_REACHED);
     assert_int_equal(mira_xenbus_verdict(XenbusStateConnected, closing), MIRA_XENBUS_WAIT);
+    /* Waiting for Closed alone: Closing is on the way, not gone. */
+    unsigned closed = MIRA_XENBUS_BIT(XenbusStateClosed);
+    assert_int_equal(mira_xenbus_verdict(XenbusStateClosing, closed), MIRA_XENBUS_WAIT);
+    assert_int_equal(mira_xenbus_verdict(XenbusStateClosed, closed), MIRA_XENBUS_REACHED);
     assert_int_equal(mira_xenbus_verdict((XenbusState)40, conn), MIRA_XENBUS_WAIT);
     assert_string_equal(mira_xenbus_state_name(XenbusStateInitWait), "InitWait");
     assert_string_equal(mira_xenbus_state_name((XenbusState)9), "?");

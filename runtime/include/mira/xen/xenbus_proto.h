@@ -44,6 +44,8 @@ enum mira_xenbus_verdict {
     MIRA_XENBUS_REACHED, /* state is one of want */
     MIRA_XENBUS_GONE,   /* Closing/Closed (unwanted): the backend went away */
 };
+/* (Closing while want has Closed but not Closing is WAIT: a closing
+ * backend is on its way there.) */
 enum mira_xenbus_verdict mira_xenbus_verdict(XenbusState state, unsigned want);
 
 /* The name of a state ("Connected"), for logs; "?" for unknown values. */

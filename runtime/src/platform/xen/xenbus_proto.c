@@ -77,6 +77,9 @@ enum mira_xenbus_verdict mira_xenbus_verdict(XenbusState state, unsigned want)
 {
     if ((unsigned)state < 32 && (want & MIRA_XENBUS_BIT(state)))
         return MIRA_XENBUS_REACHED;
+    /* Closing is on the way to a wanted Closed (our close waits so). */
+    if (state == XenbusStateClosing && (want & MIRA_XENBUS_BIT(XenbusStateClosed)))
+        return MIRA_XENBUS_WAIT;
     if (state == XenbusStateClosing || state == XenbusStateClosed)
         return MIRA_XENBUS_GONE;
     return MIRA_XENBUS_WAIT;

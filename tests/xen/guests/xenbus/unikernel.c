@@ -174,13 +174,22 @@ static int read_sector0(void)
         CHECK(buf[i] == 0, "byte %u of sector %u is %02x", i % 512, i / 512, buf[i]);
     mira_console_log(c, "xenbus: read sector 0: pattern ok");
 
+    /* blkback unmaps a data page before it responds: its grant ends now.
+     * The ring stays mapped until the backend closes: its release is
+     * deferred, and happens (page freed) once the backend let go. */
+    CHECK(mira_gnttab_end_deferred((grant_ref_t)data_ref, buf) == 0, "data grant");
+    CHECK(mira_gnttab_end_deferred((grant_ref_t)keys.ring_ref, sring) == 1,
+          "ring grant not deferred while the backend maps it");
+    CHECK(mira_gnttab_retry_deferred() == 1, "deferred ring grant vanished");
+
     r = mira_xenbus_close(&d, t);
     CHECK(r == 0, "close: %s", mira_strerror(r));
     CHECK(d.backend_state == XenbusStateClosed, "backend %s after close",
           mira_xenbus_state_name(d.backend_state));
-    /* The backend has unmapped everything: both end now. */
-    CHECK(mira_gnttab_end_deferred((grant_ref_t)keys.ring_ref, sring) == 0, "ring grant");
-    CHECK(mira_gnttab_end_deferred((grant_ref_t)data_ref, buf) == 0, "data grant");
+    while (mira_gnttab_retry_deferred() > 0 && mira_clock_monotonic() < t)
+        mira_sleep(MIRA_MILLISECONDS(10));
+    CHECK(mira_gnttab_retry_deferred() == 0, "ring grant still mapped after close");
+    mira_console_log(c, "xenbus: deferred ring grant released after close");
     mira_evtchn_close(&ch);
     mira_console_log(c, "xenbus: closed (backend Closed)");
     return 0;
