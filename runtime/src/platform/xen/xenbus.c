@@ -39,6 +39,8 @@ int mira_xenbus_open(struct mira_xenbus_dev *d, const char *type, int id)
     int r = mira_xs_watch(path, d->token);
     if (r < 0)
         return r;
+    /* The watch fires once at once; that first event is harmless (every
+     * wait re-reads the state before it waits). */
     d->state = XenbusStateInitialising;
     d->backend_state = XenbusStateUnknown;
     d->open = 1;
@@ -74,7 +76,8 @@ int mira_xenbus_write(struct mira_xenbus_dev *d, mira_xs_tx tx,
     char path[192];
     if (mira_xenbus_join(path, sizeof(path), d->node, key))
         return MIRA_EINVAL;
-    return mira_xs_write_tx(tx, path, value);
+    int r = mira_xs_write_tx(tx, path, value);
+    return r < 0 ? r : 0;
 }
 
 int mira_xenbus_write_u64(struct mira_xenbus_dev *d, mira_xs_tx tx,
@@ -100,7 +103,7 @@ int mira_xenbus_write_frontend_tx(struct mira_xenbus_dev *d,
         }
         r = mira_xs_transaction_end(tx, false);
         if (r != MIRA_EAGAIN)
-            return r;
+            return r < 0 ? r : 0;
         mira_log(MIRA_LOG_DEBUG, "xenbus", "%s: transaction conflicted, retrying",
                  d->node);
     }
