@@ -1,6 +1,7 @@
 /* fuzz_xs_proto.c - libFuzzer target for the xenstore reply parsers, fed
  * what a hostile or broken xenstored could put on the ring: a header, then
- * a payload that goes through every parser that accepts its type. */
+ * a payload that goes through every parser (header check, error,
+ * directory, watch event, transaction id). */
 #include <stdint.h>
 #include <string.h>
 
@@ -27,6 +28,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     payload[len] = '\0'; /* as the client terminates what it read */
 
     mira_xsp_error(payload, len);
+    uint32_t tx = 0;
+    if (mira_xsp_tx_id(payload, len, &tx) == 0 && tx == 0)
+        __builtin_trap(); /* 0 is "no transaction", never a valid id */
     mira_xsp_directory(payload, len, names, sizeof(names));
     if (mira_xsp_watch_event(payload, len, &path, &token) == 0) {
         /* both must point inside the payload, NUL-terminated there */

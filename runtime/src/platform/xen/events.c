@@ -4,11 +4,17 @@
  * Xen delivers an upcall on XEN_UPCALL_VECTOR (HVM_PARAM_CALLBACK_IRQ of
  * type "vector"); its entry stub only clears evtchn_upcall_pending, since
  * the guest only enables interrupts while halted.  The pending ports are
- * dispatched here, from the idle loop, to the handler table.
+ * dispatched here, from the idle loop, to the handler table.  A struct
+ * mira_evtchn is a port whose handler (channel_event) marks it fired and
+ * wakes its wait queue.  The idle loop's dispatch also retries the grants
+ * whose release was deferred (mira_gnttab_end_deferred).
  */
 #include <stdint.h>
 #include <mira/error.h>
+#include <mira/fiber.h>
 #include <mira/xen/evtchn.h>
+#include <mira/xen/gnttab.h>
+#include "../../platform.h"
 #include "xen_internal.h"
 
 #define BITS_PER_WORD (sizeof(xen_ulong_t) * 8)
@@ -54,6 +60,15 @@ void mira_evtchn_unbind(evtchn_port_t port)
     handlers[port].fn = NULL;
 }
 
+int mira_evtchn_close_port(evtchn_port_t port)
+{
+    mira_evtchn_unbind(port);
+    struct evtchn_close c = {.port = port};
+    if (MIRA_HYPERVISOR_event_channel_op(EVTCHNOP_close, &c))
+        return MIRA_EIO;
+    return 0;
+}
+
 void mira_evtchn_mask(evtchn_port_t port)
 {
     __atomic_fetch_or(&mira_xen_shared_info->evtchn_mask[port / BITS_PER_WORD],
@@ -95,6 +110,7 @@ int mira_evtchn_dispatch(void)
 {
     if (!mira_xen_present)
         return 0;
+    mira_gnttab_retry_deferred();
     struct shared_info *s = mira_xen_shared_info;
     struct vcpu_info *v = mira_xen_vcpu_info;
     int handled = 0;
@@ -118,4 +134,79 @@ int mira_evtchn_dispatch(void)
         }
     }
     return handled;
+}
+
+/* --- struct mira_evtchn --- */
+
+static void channel_event(evtchn_port_t port, void *arg)
+{
+    (void)port;
+    struct mira_evtchn *ch = arg;
+    ch->fired = true;
+    mira_wake_all(&ch->waitq);
+}
+
+int mira_evtchn_open_port(struct mira_evtchn *ch, evtchn_port_t port)
+{
+    if (port >= NR_PORTS)
+        return MIRA_EINVAL;
+    ch->port = port;
+    ch->fired = false;
+    ch->open = true;
+    mira_waitq_init(&ch->waitq, true);
+    return mira_evtchn_bind(port, channel_event, ch);
+}
+
+int mira_evtchn_open_unbound(struct mira_evtchn *ch, domid_t remote)
+{
+    evtchn_port_t port;
+    int r = mira_evtchn_alloc_unbound(remote, &port);
+    if (r < 0)
+        return r;
+    r = mira_evtchn_open_port(ch, port);
+    if (r < 0) {
+        struct evtchn_close c = {.port = port};
+        MIRA_HYPERVISOR_event_channel_op(EVTCHNOP_close, &c);
+        ch->open = false;
+    }
+    return r;
+}
+
+static bool fiber_mode(void)
+{
+    return mira_xen_sched_running && !mira_xen_stopping && mira_self() != NULL;
+}
+
+int mira_evtchn_wait(struct mira_evtchn *ch, mira_time_t deadline)
+{
+    while (!ch->fired && ch->open) {
+        if (fiber_mode()) {
+            if (mira_wait_until(&ch->waitq, deadline) == MIRA_ETIMEDOUT && !ch->fired)
+                return MIRA_ETIMEDOUT;
+        } else {
+            mira_evtchn_dispatch();
+            if (ch->fired)
+                break;
+            if (mira_platform_monotonic() >= deadline)
+                return MIRA_ETIMEDOUT;
+            mira_xen_block(deadline);
+        }
+    }
+    ch->fired = false;
+    return 0;
+}
+
+void mira_evtchn_kick(const struct mira_evtchn *ch)
+{
+    if (ch->open)
+        mira_evtchn_notify(ch->port);
+}
+
+void mira_evtchn_close(struct mira_evtchn *ch)
+{
+    if (!ch->open)
+        return;
+    ch->open = false;
+    mira_evtchn_close_port(ch->port);
+    mira_wake_all(&ch->waitq);
 }

@@ -4,8 +4,8 @@
  * entry.S identity-maps the first 4 GiB with 2 MiB pages.  Here the first
  * 2 MiB are split into 4 KiB pages with page 0 left unmapped (NULL
  * dereferences fault), and the RAM from the memory map above the image is
- * handed to a first-fit allocator of page runs with coalescing, which backs
- * malloc and the fiber stacks.  Stack guard pages are made not-present by
+ * handed to the first-fit allocator of page runs (page_runs.c), which backs
+ * mira/page.h, malloc and the fiber stacks.  Stack guard pages are made not-present by
  * splitting the 2 MiB page that holds them; such PTEs carry a software bit
  * so the page fault handler can tell a stack overflow.
  */
@@ -13,6 +13,7 @@
 #include <string.h>
 #include <mira/log.h>
 #include "../../libc/libc_internal.h"
+#include "page_runs.h"
 #include "xen_internal.h"
 
 #define PTE_P 0x1ull
@@ -26,41 +27,11 @@ extern char _end[];
 
 static uint64_t first_pt[512] __attribute__((aligned(4096)));
 
-/* Free page runs, sorted by address; the header lives in the run. */
-struct run {
-    struct run *next;
-    size_t npages;
-};
-static struct run *free_runs;
-static size_t free_pages;
+static struct mira_page_runs ram_runs;
 
 static inline void invlpg(uintptr_t va)
 {
     __asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
-}
-
-static void free_range(uintptr_t start, size_t npages)
-{
-    struct run **pp = &free_runs;
-    while (*pp && (uintptr_t)*pp < start)
-        pp = &(*pp)->next;
-    struct run *r = (struct run *)start;
-    r->npages = npages;
-    r->next = *pp;
-    *pp = r;
-    free_pages += npages;
-    /* Coalesce with the next run, then with the previous one. */
-    if (r->next && start + npages * PAGE_SIZE == (uintptr_t)r->next) {
-        r->npages += r->next->npages;
-        r->next = r->next->next;
-    }
-    if (pp != &free_runs) {
-        struct run *prev = (struct run *)((char *)pp - offsetof(struct run, next));
-        if ((uintptr_t)prev + prev->npages * PAGE_SIZE == start) {
-            prev->npages += r->npages;
-            prev->next = r->next;
-        }
-    }
 }
 
 void mira_xen_mm_init(const struct mira_xen_memrange *ram, int n)
@@ -80,40 +51,31 @@ void mira_xen_mm_init(const struct mira_xen_memrange *ram, int n)
             s = floor;
         if (e > 0xffe00000ull) /* stay inside the identity map */
             e = 0xffe00000ull;
-        if (e > s)
-            free_range((uintptr_t)s, (size_t)((e - s) / PAGE_SIZE));
+        if (e > s && mira_page_runs_free(&ram_runs, (uintptr_t)s,
+                                         (size_t)((e - s) / PAGE_SIZE)))
+            mira_log(MIRA_LOG_WARN, "xen", "memory map: RAM range %#llx-%#llx "
+                     "overlaps another, ignored", (unsigned long long)s,
+                     (unsigned long long)e);
     }
 }
 
 size_t mira_xen_mm_free_pages(void)
 {
-    return free_pages;
+    return ram_runs.free_pages;
 }
 
+/* The internal layer of libc_internal.h (malloc, stacks, the platform):
+ * the same pool as mira_pages_alloc. */
 void *mira_page_alloc(size_t npages)
 {
-    if (npages == 0)
-        npages = 1;
-    for (struct run **pp = &free_runs; *pp; pp = &(*pp)->next) {
-        struct run *r = *pp;
-        if (r->npages < npages)
-            continue;
-        free_pages -= npages;
-        if (r->npages == npages) {
-            *pp = r->next;
-            return r;
-        }
-        /* Take the top of the run: the header stays where it is. */
-        r->npages -= npages;
-        return (char *)r + r->npages * PAGE_SIZE;
-    }
-    return NULL;
+    return mira_page_runs_alloc(&ram_runs, npages ? npages : 1);
 }
 
 void mira_page_free(void *p, size_t npages)
 {
-    if (p && npages)
-        free_range((uintptr_t)p, npages);
+    if (p && npages && mira_page_runs_free(&ram_runs, (uintptr_t)p, npages))
+        mira_panic("page free of %zu pages at %p: not an allocated run (double free?)",
+                   npages, p);
 }
 
 /* The 4 KiB PTE that maps va, splitting its 2 MiB page if needed. */

@@ -4,7 +4,7 @@
 #include <mira/xen/xs_proto.h>
 
 long mira_xsp_encode(void *buf, size_t cap, uint32_t type, uint32_t req_id,
-                     const char *a, const char *b, bool b_nul)
+                     uint32_t tx_id, const char *a, const char *b, bool b_nul)
 {
     size_t la = strlen(a) + 1;
     size_t lb = b ? strlen(b) + (b_nul ? 1 : 0) : 0;
@@ -12,7 +12,7 @@ long mira_xsp_encode(void *buf, size_t cap, uint32_t type, uint32_t req_id,
     if (len > XENSTORE_PAYLOAD_MAX || sizeof(struct xsd_sockmsg) + len > cap)
         return MIRA_EINVAL;
     struct xsd_sockmsg h = {
-        .type = type, .req_id = req_id, .tx_id = 0, .len = (uint32_t)len,
+        .type = type, .req_id = req_id, .tx_id = tx_id, .len = (uint32_t)len,
     };
     char *p = buf;
     memcpy(p, &h, sizeof(h));
@@ -24,7 +24,26 @@ long mira_xsp_encode(void *buf, size_t cap, uint32_t type, uint32_t req_id,
 
 int mira_xsp_check(const struct xsd_sockmsg *h)
 {
-    return h->len > XENSTORE_PAYLOAD_MAX ? MIRA_ECORRUPT : 0;
+    if (h->len > XENSTORE_PAYLOAD_MAX || h->type >= XS_TYPE_COUNT)
+        return MIRA_ECORRUPT;
+    return 0;
+}
+
+int mira_xsp_tx_id(const char *payload, size_t len, uint32_t *tx)
+{
+    size_t n = strnlen(payload, len);
+    if (n == 0 || n > 10 || (n < len && n + 1 != len))
+        return MIRA_ECORRUPT; /* empty, too long, or bytes after the NUL */
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (payload[i] < '0' || payload[i] > '9')
+            return MIRA_ECORRUPT;
+        v = v * 10 + (uint64_t)(payload[i] - '0');
+    }
+    if (v == 0 || v > UINT32_MAX)
+        return MIRA_ECORRUPT;
+    *tx = (uint32_t)v;
+    return 0;
 }
 
 int mira_xsp_error(const char *payload, size_t len)
