@@ -646,6 +646,8 @@ static void test_aggregation(void **state)
         {{BLKIF_RSP_OKAY, BLKIF_RSP_ERROR, BLKIF_RSP_EOPNOTSUPP}, MIRA_EIO},
         {{BLKIF_RSP_EOPNOTSUPP, BLKIF_RSP_ERROR, BLKIF_RSP_OKAY}, MIRA_EIO},
         {{BLKIF_RSP_OKAY, BLKIF_RSP_OKAY, BLKIF_RSP_ERROR}, MIRA_EIO},
+        /* answered ERROR before EOPNOTSUPP: still the worse, EIO */
+        {{BLKIF_RSP_ERROR, BLKIF_RSP_EOPNOTSUPP, BLKIF_RSP_OKAY}, MIRA_EIO},
     };
     for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
         setup_dev(512, 0);
