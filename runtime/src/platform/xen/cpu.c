@@ -12,6 +12,7 @@
 #include <mira/fiber.h>
 #include <mira/format.h>
 #include <mira/log.h>
+#include <mira/xen/debugcon.h>
 #include "../../platform.h"
 #include "xen_internal.h"
 
@@ -123,7 +124,7 @@ void mira_xen_trap(struct trap_frame *f)
                               "mira: panic: exception %lu in the exception handler "
                               "(rip 0x%lx, cr2 0x%lx)\n", (unsigned long)f->vector,
                               (unsigned long)f->rip, (unsigned long)cr2);
-        mira_xen_e9_write(msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
+        mira_xen_debugcon_write(msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
         mira_platform_crash();
     }
     struct mira_fiber *self = mira_xen_sched_running ? mira_self() : NULL;

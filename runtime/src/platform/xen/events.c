@@ -8,6 +8,7 @@
  */
 #include <stdint.h>
 #include <mira/error.h>
+#include <mira/xen/debugcon.h>
 #include <mira/xen/evtchn.h>
 #include "xen_internal.h"
 
@@ -32,7 +33,7 @@ void mira_xen_events_init(void)
     };
     if (MIRA_HYPERVISOR_hvm_op(HVMOP_set_param, &p)) {
         static const char msg[] = "mira: cannot set the event callback vector\n";
-        mira_xen_e9_write(msg, sizeof(msg) - 1);
+        mira_xen_debugcon_write(msg, sizeof(msg) - 1);
     }
 }
 

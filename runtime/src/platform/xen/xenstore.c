@@ -15,6 +15,7 @@
 #include <mira/fiber.h>
 #include <mira/log.h>
 #include <mira/xen/evtchn.h>
+#include <mira/xen/idle.h>
 #include <mira/xen/byte_ring.h>
 #include <mira/xen/xenstore.h>
 #include <mira/xen/xs_proto.h>
@@ -58,7 +59,7 @@ static void wait_ring(void)
         mira_wait(&ringq);
     } else {
         mira_evtchn_dispatch();
-        mira_xen_block(mira_platform_monotonic() + MIRA_MILLISECONDS(1));
+        mira_xen_idle_until(mira_platform_monotonic() + MIRA_MILLISECONDS(1));
     }
 }
 
