@@ -21,7 +21,7 @@
  * pfn 0 in HVM parameters to mean "none"). */
 static inline bool mira_xen_identity_mapped_pfn(uint64_t pfn)
 {
-    return pfn != 0 && pfn < (4ull << 20);
+    return pfn != 0 && pfn < (MIRA_XEN_IDENTITY_MAP_BYTES >> 12);
 }
 
 #endif
