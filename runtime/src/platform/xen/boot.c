@@ -85,6 +85,7 @@ void mira_xen_boot(uint32_t start_info_pa)
     read_start_info(start_info_pa);
     mira_xen_hvm_detect();
     mira_xen_mm_init(ram, nram);
+    mira_xen_stacks_guard();
     if (mira_xen_present) {
         mira_xen_hvm_map_shared_info();
         mira_xen_events_init();

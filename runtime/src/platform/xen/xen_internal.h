@@ -55,6 +55,16 @@ static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
 /* cpu.c: descriptor tables, exceptions. */
 void mira_xen_cpu_init(void);
 
+/* stacks.c: the boot (scheduler) stack and the exception stacks. */
+/* The top of exception stack ist (1: every exception, 2: double fault). */
+uintptr_t mira_xen_ist_top(int ist);
+/* Makes the page below each of these stacks a guard page (after
+ * mira_xen_mm_init). */
+void mira_xen_stacks_guard(void);
+/* The name of the platform stack whose guard page holds va, or NULL (a
+ * fiber's guard page, or no guard page at all). */
+const char *mira_xen_stack_of_guard(uintptr_t va);
+
 /* hvm.c: Xen or not, hypercall page, shared info (see also mira/xen/hvm.h). */
 /* Looks for Xen; if found, installs the hypercall page and sets
  * mira_xen_present. */
