@@ -78,8 +78,8 @@ static void parse_cmdline(void)
     }
 }
 
-void mira_xen_boot(uint32_t start_info_pa);
-void mira_xen_boot(uint32_t start_info_pa)
+_Noreturn void mira_xen_boot(uint32_t start_info_pa);
+_Noreturn void mira_xen_boot(uint32_t start_info_pa)
 {
     mira_xen_cpu_init();
     read_start_info(start_info_pa);

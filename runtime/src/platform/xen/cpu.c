@@ -101,18 +101,16 @@ static void dump(const char *fmt, ...)
     char line[160];
     va_list ap;
     va_start(ap, fmt);
-    int n = mira_vsnprintf(line, sizeof(line) - 1, fmt, ap);
+    int n = mira_vsnprintf(line, sizeof(line) - 1, fmt, ap); /* never < 0 */
     va_end(ap);
-    if (n < 0)
-        return;
     if ((size_t)n > sizeof(line) - 2)
         n = sizeof(line) - 2;
     line[n++] = '\n';
     mira_platform_diag_write(line, (size_t)n);
 }
 
-void mira_xen_trap(struct trap_frame *f);
-void mira_xen_trap(struct trap_frame *f)
+_Noreturn void mira_xen_trap(struct trap_frame *f);
+_Noreturn void mira_xen_trap(struct trap_frame *f)
 {
     static int nested;
     uint64_t cr2;

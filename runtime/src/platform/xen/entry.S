@@ -131,9 +131,8 @@ start64:
     imulq %rdx, %rax
     xorq %rax, __stack_chk_guard(%rip)
     movl mira_xen_start_info_pa(%rip), %edi
-    call mira_xen_boot
-2:  hlt
-    jmp 2b
+    call mira_xen_boot              /* never returns */
+    ud2
     .size _start32, .-_start32
 
     .data

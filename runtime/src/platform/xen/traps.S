@@ -81,9 +81,8 @@ trap_common:
     pushq %r15
     movq %rsp, %rdi
     andq $~15, %rsp
-    call mira_xen_trap
-1:  hlt
-    jmp 1b
+    call mira_xen_trap              /* never returns */
+    ud2
 
 /* The event channel upcall: see the comment at the top. */
     .balign 16

@@ -50,7 +50,6 @@ static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
                      : "a"(leaf), "c"(sub));
 }
 #define barrier() __asm__ volatile("" ::: "memory")
-#define mb() __asm__ volatile("mfence" ::: "memory")
 
 /* cpu.c: descriptor tables, exceptions. */
 void mira_xen_cpu_init(void);
