@@ -1,10 +1,13 @@
-/* console_xen.c - the console device on the Xen PV console ring. */
+/* console_xen.c - the console device on the Xen PV console ring (or on
+ * port 0xe9 when the guest has no ring: QEMU's direct PVH boot). */
 #include <stdlib.h>
 
 #include <mira/console_xen.h>
 #include <mira/driver/console.h>
+#include <mira/error.h>
 #include <mira/fiber.h>
-#include <mira/xen/console.h>
+#include <mira/xen/console_ring.h>
+#include <mira/xen/debugcon.h>
 
 struct console_xen {
     struct mira_console dev; /* first: the runtime sees only this */
@@ -16,12 +19,14 @@ static long console_xen_write(struct mira_console *c, const void *buf, size_t le
     const char *p = buf;
     size_t left = len;
     while (left > 0) {
-        long n = mira_xen_console_write_nowait(p, left);
-        if (n < 0)
-            return MIRA_EIO;
+        long n = mira_xen_console_ring_write(p, left);
+        if (n == MIRA_ENOTSUP) { /* no ring: the debug port takes it all */
+            mira_xen_debugcon_write(p, left);
+            break;
+        }
         if (n == 0) {
             /* The ring is full: wait until the backend consumed some. */
-            mira_wait(mira_xen_console_waitq());
+            mira_wait(mira_xen_console_ring_waitq());
             continue;
         }
         p += n;

@@ -55,12 +55,6 @@ void mira_evtchn_unmask(evtchn_port_t port);
  * that must poll before the scheduler runs may call it too. */
 int mira_evtchn_dispatch(void);
 
-/* Waits (the whole guest, not a fiber) until some event is pending or the
- * monotonic clock reaches deadline (INT64_MAX: none).  Usable before and
- * after the scheduler runs, e.g. by drivers polling a ring during connect
- * or by the shutdown path. */
-void mira_xen_block(int64_t deadline);
-
 /*
  * A port with its own wait queue.  The struct belongs to the driver (embed
  * it); the fields are read-only for it.

@@ -26,14 +26,9 @@
 #include <xen/sched.h>
 #include <xen/vcpu.h>
 
+/* The hypercall page, filled in by Xen at boot (see mira/xen/hvm.h for
+ * whether Xen is there at all). */
 extern char mira_hypercall_page[4096];
-
-/* True once the guest knows it runs on Xen (false under QEMU's direct
- * PVH boot, where no hypercall may be made). */
-extern bool mira_xen_present;
-
-/* The shared info page, mapped at boot (NULL without Xen). */
-extern struct shared_info *mira_xen_shared_info;
 
 static inline long mira_hypercall5(unsigned nr, unsigned long a1,
                                    unsigned long a2, unsigned long a3,
@@ -76,13 +71,5 @@ static inline long mira_hypercall3(unsigned nr, unsigned long a1,
 #define MIRA_HYPERVISOR_grant_table_op(cmd, arg, count)                 \
     mira_hypercall3(__HYPERVISOR_grant_table_op, (cmd),                 \
                     (unsigned long)(arg), (count))
-
-/* Reads HVM parameter index (HVM_PARAM_*); 0 on success. */
-int mira_xen_hvm_get_param(unsigned index, uint64_t *value);
-
-/* Finds a ring page and event channel that Xen announces in HVM params
- * (console, xenstore): 0 with *ring and *port set, or MIRA_ENOENT. */
-int mira_xen_hvm_ring(unsigned pfn_param, unsigned evtchn_param, void **ring,
-                      evtchn_port_t *port);
 
 #endif

@@ -3,15 +3,17 @@
  *
  * Every exception vector reports the crash with a register dump and stops
  * the guest through mira_panic (SHUTDOWN_crash on Xen).  Exceptions run on
- * IST stacks, so a fiber that overflows into its guard page is reported
- * too (as a stack overflow), and a NULL dereference faults because page 0
- * is left unmapped (see mm.c).
+ * IST stacks (stacks.c), so a stack that overflows into its guard page is
+ * reported too (as a stack overflow, naming the fiber or the platform
+ * stack), and a NULL dereference faults because page 0 is left unmapped
+ * (see mm.c).
  */
 #include <stdint.h>
 #include <string.h>
 #include <mira/fiber.h>
 #include <mira/format.h>
 #include <mira/log.h>
+#include <mira/xen/debugcon.h>
 #include "../../platform.h"
 #include "xen_internal.h"
 
@@ -48,8 +50,6 @@ extern char mira_xen_upcall_entry[];
 
 static struct tss tss;
 static struct idt_entry idt[256] __attribute__((aligned(16)));
-static char ist1[16384] __attribute__((aligned(16)));
-static char ist2[8192] __attribute__((aligned(16)));
 
 static void set_gate(int vec, uintptr_t handler, int ist)
 {
@@ -65,8 +65,8 @@ static void set_gate(int vec, uintptr_t handler, int ist)
 
 void mira_xen_cpu_init(void)
 {
-    tss.ist[0] = (uintptr_t)(ist1 + sizeof(ist1));
-    tss.ist[1] = (uintptr_t)(ist2 + sizeof(ist2));
+    tss.ist[0] = mira_xen_ist_top(1);
+    tss.ist[1] = mira_xen_ist_top(2);
     tss.iomap_base = sizeof(tss);
     uint64_t base = (uintptr_t)&tss, limit = sizeof(tss) - 1;
     mira_xen_gdt[3] = (limit & 0xffff) | ((base & 0xffffff) << 16) |
@@ -101,33 +101,36 @@ static void dump(const char *fmt, ...)
     char line[160];
     va_list ap;
     va_start(ap, fmt);
-    int n = mira_vsnprintf(line, sizeof(line) - 1, fmt, ap);
+    int n = mira_vsnprintf(line, sizeof(line) - 1, fmt, ap); /* never < 0 */
     va_end(ap);
-    if (n < 0)
-        return;
     if ((size_t)n > sizeof(line) - 2)
         n = sizeof(line) - 2;
     line[n++] = '\n';
     mira_platform_diag_write(line, (size_t)n);
 }
 
-void mira_xen_trap(struct trap_frame *f);
-void mira_xen_trap(struct trap_frame *f)
+_Noreturn void mira_xen_trap(struct trap_frame *f);
+_Noreturn void mira_xen_trap(struct trap_frame *f)
 {
     static int nested;
     uint64_t cr2;
     __asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
     if (nested++) {
-        char msg[128];
+        char msg[192];
+        const char *stack = mira_xen_stack_of_guard(cr2);
         int n = mira_snprintf(msg, sizeof(msg),
                               "mira: panic: exception %lu in the exception handler "
-                              "(rip 0x%lx, cr2 0x%lx)\n", (unsigned long)f->vector,
-                              (unsigned long)f->rip, (unsigned long)cr2);
-        mira_xen_e9_write(msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
+                              "(rip 0x%lx, cr2 0x%lx)%s%s\n", (unsigned long)f->vector,
+                              (unsigned long)f->rip, (unsigned long)cr2,
+                              stack ? ": stack overflow of " : "", stack ? stack : "");
+        mira_xen_debugcon_write(msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
         mira_platform_crash();
     }
     struct mira_fiber *self = mira_xen_sched_running ? mira_self() : NULL;
-    const char *fiber = self ? mira_fiber_name(self) : "(boot)";
+    /* Outside every fiber: boot code, or the scheduler (idle wait, event
+     * handlers); both run on the boot stack. */
+    const char *fiber = self ? mira_fiber_name(self)
+                        : mira_xen_sched_running ? "(scheduler)" : "(boot)";
     const char *name = f->vector < 32 && names[f->vector] ? names[f->vector]
                                                           : "exception";
     dump("mira: trap: %s (vector %lu, error 0x%lx) in fiber '%s'", name,
@@ -149,6 +152,11 @@ void mira_xen_trap(struct trap_frame *f)
             mira_panic("NULL pointer dereference: page fault on %s at 0x%lx "
                        "(rip 0x%lx) in fiber '%s'", access, (unsigned long)cr2,
                        (unsigned long)f->rip, fiber);
+        const char *stack = mira_xen_stack_of_guard(cr2);
+        if (stack && mira_xen_mm_is_guard(cr2))
+            mira_panic("stack overflow: %s hit its guard page at 0x%lx "
+                       "(rip 0x%lx)", stack, (unsigned long)cr2,
+                       (unsigned long)f->rip);
         if (mira_xen_mm_is_guard(cr2))
             mira_panic("stack overflow: fiber '%s' hit its guard page at "
                        "0x%lx (rip 0x%lx)", fiber, (unsigned long)cr2,

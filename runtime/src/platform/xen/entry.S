@@ -7,7 +7,8 @@
  * hvm_start_info.  We zero .bss, build page tables that identity-map the
  * first 4 GiB with 2 MiB pages (the C code later splits the first one to
  * leave page 0 unmapped), enable PAE, SSE and long mode, and call
- * mira_xen_boot(start_info_paddr) on the boot stack.
+ * mira_xen_boot(start_info_paddr) on the boot stack (stacks.c: it has a
+ * guard page below it once mm.c runs).
  */
 #include <xen/elfnote.h>
 
@@ -22,8 +23,6 @@
 #define CR4_OSXMMEXCPT (1 << 10)
 #define MSR_EFER 0xc0000080
 #define EFER_LME (1 << 8)
-
-#define BOOT_STACK_SIZE (32 * 1024)
 
 /* One Xen ELF note: name "Xen", then the descriptor. */
 #define XEN_NOTE_BEGIN(type)        \
@@ -118,7 +117,7 @@ start64:
     movl %eax, %ss
     movl %eax, %fs
     movl %eax, %gs
-    leaq boot_stack_top(%rip), %rsp
+    movq mira_xen_boot_stack_top(%rip), %rsp  /* stacks.c */
     xorl %ebp, %ebp
     fninit
     pushq $0x1f80
@@ -132,9 +131,8 @@ start64:
     imulq %rdx, %rax
     xorq %rax, __stack_chk_guard(%rip)
     movl mira_xen_start_info_pa(%rip), %edi
-    call mira_xen_boot
-2:  hlt
-    jmp 2b
+    call mira_xen_boot              /* never returns */
+    ud2
     .size _start32, .-_start32
 
     .data
@@ -165,10 +163,5 @@ mira_xen_pdpt:
     .skip 4096
 mira_xen_pd:
     .skip 4 * 4096
-    .balign 16
-    .globl boot_stack_top
-boot_stack:
-    .skip BOOT_STACK_SIZE
-boot_stack_top:
 
     .section .note.GNU-stack, "", @progbits

@@ -12,7 +12,9 @@
 #include <stdint.h>
 #include <mira/error.h>
 #include <mira/fiber.h>
+#include <mira/xen/debugcon.h>
 #include <mira/xen/evtchn.h>
+#include <mira/xen/idle.h>
 #include <mira/xen/gnttab.h>
 #include "../../platform.h"
 #include "xen_internal.h"
@@ -38,7 +40,7 @@ void mira_xen_events_init(void)
     };
     if (MIRA_HYPERVISOR_hvm_op(HVMOP_set_param, &p)) {
         static const char msg[] = "mira: cannot set the event callback vector\n";
-        mira_xen_e9_write(msg, sizeof(msg) - 1);
+        mira_xen_debugcon_write(msg, sizeof(msg) - 1);
     }
 }
 
@@ -189,7 +191,7 @@ int mira_evtchn_wait(struct mira_evtchn *ch, mira_time_t deadline)
                 break;
             if (mira_platform_monotonic() >= deadline)
                 return MIRA_ETIMEDOUT;
-            mira_xen_block(deadline);
+            mira_xen_idle_until(deadline);
         }
     }
     ch->fired = false;

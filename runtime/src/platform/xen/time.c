@@ -1,5 +1,5 @@
 /*
- * time.c - clocks and the idle wait of the xen guest.
+ * time.c - the clocks of the xen guest (the idle wait is in idle.c).
  *
  * On Xen the monotonic clock is the PV clock: vcpu_time_info in the shared
  * info page gives Xen's system time at a TSC stamp and the TSC scaling, so
@@ -7,27 +7,16 @@
  * (rdtscp is never used: it faults under TCG's emulated SVM.)  The wall
  * clock adds shared_info's wc_sec/wc_nsec (the wall time at system time 0).
  * Without Xen (QEMU's direct PVH boot) the TSC is calibrated against the
- * PIT and the wall clock starts at 0.
- *
- * mira_platform_wait arms the single-shot timer (VCPUOP_set_singleshot_timer,
- * delivered as VIRQ_TIMER) for the deadline and halts.  Events are kept
- * masked in the CPU (IF=0) at all times except in "sti; hlt": the
- * interrupt shadow of sti makes the pending check and the halt atomic, so
- * an event that arrives after the check still ends the halt.  (On a PVH
- * vCPU, Xen's HLT handling is SCHEDOP_block; calling SCHEDOP_block itself
- * with IF=0 could sleep through an event, because Xen checks for events
- * deliverable to the guest, and none is while IF=0.)
+ * PIT and the wall clock is the CMOS RTC, read once at boot.
  */
 #include <stdint.h>
-#include <mira/xen/evtchn.h>
+#include <mira/xen/hvm.h>
 #include "../../platform.h"
 #include "xen_internal.h"
 
 static uint64_t boot_system_time;
 static mira_time_t last_monotonic;
 static uint64_t tsc_hz, tsc_boot; /* without Xen */
-static evtchn_port_t timer_port;
-unsigned long mira_xen_halts; /* statistics, logged at exit (debug) */
 
 uint64_t mira_xen_system_time(void)
 {
@@ -103,19 +92,10 @@ static void read_rtc(void)
                    MIRA_SECONDS(1);
 }
 
-static void timer_event(evtchn_port_t port, void *arg)
-{
-    (void)port;
-    (void)arg;
-}
-
 void mira_xen_time_init(void)
 {
     if (mira_xen_present) {
         boot_system_time = mira_xen_system_time();
-        MIRA_HYPERVISOR_vcpu_op(VCPUOP_stop_periodic_timer, 0, NULL);
-        if (mira_evtchn_bind_virq(VIRQ_TIMER, &timer_port) == 0)
-            mira_evtchn_bind(timer_port, timer_event, NULL);
     } else {
         calibrate_tsc();
         tsc_boot = rdtsc();
@@ -160,36 +140,7 @@ mira_time_t mira_platform_wall(void)
     return (mira_time_t)(sec * 1000000000u + nsec + mira_xen_system_time());
 }
 
-void mira_xen_block(int64_t deadline)
+uint64_t mira_xen_system_time_at(mira_time_t monotonic)
 {
-    if (!mira_xen_present) {
-        while (mira_platform_monotonic() < deadline)
-            __asm__ volatile("pause");
-        return;
-    }
-    volatile struct vcpu_info *v = mira_xen_vcpu_info;
-    if (v->evtchn_upcall_pending)
-        return;
-    if (deadline != INT64_MAX) {
-        struct vcpu_set_singleshot_timer t = {
-            .timeout_abs_ns = boot_system_time + (uint64_t)(deadline < 0 ? 0 : deadline),
-            .flags = 0,
-        };
-        MIRA_HYPERVISOR_vcpu_op(VCPUOP_set_singleshot_timer, 0, &t);
-    }
-    if (v->evtchn_upcall_pending)
-        return;
-    mira_xen_halts++;
-    __asm__ volatile("sti; hlt; cli" ::: "memory");
-}
-
-void mira_platform_wait(mira_time_t deadline)
-{
-    for (;;) {
-        if (mira_xen_present && mira_evtchn_dispatch() > 0)
-            return;
-        if (mira_platform_monotonic() >= deadline)
-            return;
-        mira_xen_block(deadline);
-    }
+    return boot_system_time + (uint64_t)(monotonic < 0 ? 0 : monotonic);
 }

@@ -5,6 +5,9 @@
  * vector, the 15 general registers) and call mira_xen_trap(frame), which
  * reports the crash and never returns.  They run on an IST stack so that a
  * fiber's stack overflow (a fault on its guard page) can still be reported.
+ * The direction flag is cleared before any C code runs: the CPU keeps the
+ * interrupted code's DF (set inside memmove's backward copy, say), and the
+ * compiled C code assumes it clear, as the ABI guarantees at every call.
  *
  * The event-channel upcall vector only clears the vCPU's
  * evtchn_upcall_pending flag: events are dispatched by the idle loop
@@ -60,6 +63,7 @@ TRAP_ERR 30
 TRAP_NOERR 31
 
 trap_common:
+    cld                             /* the C code below assumes DF = 0 */
     pushq %rax
     pushq %rbx
     pushq %rcx
@@ -77,9 +81,8 @@ trap_common:
     pushq %r15
     movq %rsp, %rdi
     andq $~15, %rsp
-    call mira_xen_trap
-1:  hlt
-    jmp 1b
+    call mira_xen_trap              /* never returns */
+    ud2
 
 /* The event channel upcall: see the comment at the top. */
     .balign 16

@@ -33,6 +33,7 @@
 #include <mira/log.h>
 #include <mira/param.h>
 #include <mira/xen/evtchn.h>
+#include <mira/xen/idle.h>
 #include <mira/xen/byte_ring.h>
 #include <mira/xen/xenstore.h>
 #include <mira/xen/xs_proto.h>
@@ -162,7 +163,7 @@ static void wait_for(struct mira_waitq *q, mira_time_t deadline)
     if (mira_evtchn_dispatch() > 0)
         return;
     mira_time_t t = now() + MIRA_MILLISECONDS(1);
-    mira_xen_block(t < deadline ? t : deadline);
+    mira_xen_idle_until(t < deadline ? t : deadline);
 }
 
 /* --- watches --- */

@@ -1,5 +1,7 @@
 /*
- * mira/console_xen.h - the console driver of the xen target.
+ * mira/console_xen.h - the console driver of the xen target: how an app
+ * connects a console device (mira/console.h) to the PV console.  The
+ * ring itself is the runtime's service mira/xen/console_ring.h.
  *
  * Writes go to the guest's PV console ring (what `xl console` and
  * `xl create -c` show), the ring given by the HVM parameters

@@ -1,9 +1,12 @@
-/* cons.c - the first PV console ring (see mira/xen/console.h). */
+/* console_ring.c - the first PV console ring (see mira/xen/console_ring.h). */
 #include <stdint.h>
+#include <mira/error.h>
 #include <mira/fiber.h>
-#include <mira/xen/console.h>
-#include <mira/xen/evtchn.h>
 #include <mira/xen/byte_ring.h>
+#include <mira/xen/console_ring.h>
+#include <mira/xen/evtchn.h>
+#include <mira/xen/hvm.h>
+#include <mira/xen/idle.h>
 #include <xen/io/console.h>
 #include "../../platform.h"
 #include "xen_internal.h"
@@ -12,26 +15,26 @@ static struct xencons_interface *intf;
 static evtchn_port_t port;
 static struct mira_waitq waitq = MIRA_WAITQ_INIT_EXTERNAL;
 
-static void cons_event(evtchn_port_t p, void *arg)
+static void console_ring_event(evtchn_port_t p, void *arg)
 {
     (void)p;
     (void)arg;
     mira_wake_all(&waitq);
 }
 
-void mira_xen_cons_init(void)
+void mira_xen_console_ring_init(void)
 {
     void *ring;
     if (mira_xen_hvm_ring(HVM_PARAM_CONSOLE_PFN, HVM_PARAM_CONSOLE_EVTCHN, &ring, &port))
         return;
     intf = ring;
-    mira_evtchn_bind(port, cons_event, NULL);
+    mira_evtchn_bind(port, console_ring_event, NULL);
 }
 
-long mira_xen_cons_write_nowait(const char *buf, size_t len)
+long mira_xen_console_ring_write(const char *buf, size_t len)
 {
     if (intf == NULL)
-        return -1;
+        return MIRA_ENOTSUP;
     uint32_t cons = __atomic_load_n(&intf->out_cons, __ATOMIC_ACQUIRE);
     uint32_t prod = intf->out_prod;
     size_t n = mira_byte_ring_put(intf->out, sizeof(intf->out), prod, cons, buf, len);
@@ -42,22 +45,12 @@ long mira_xen_cons_write_nowait(const char *buf, size_t len)
     return (long)n;
 }
 
-long mira_xen_console_write_nowait(const char *buf, size_t len)
-{
-    long n = mira_xen_present ? mira_xen_cons_write_nowait(buf, len) : -1;
-    if (n < 0) {
-        mira_xen_e9_write(buf, len);
-        return (long)len;
-    }
-    return n;
-}
-
-struct mira_waitq *mira_xen_console_waitq(void)
+struct mira_waitq *mira_xen_console_ring_waitq(void)
 {
     return &waitq;
 }
 
-void mira_xen_cons_flush(int ms)
+void mira_xen_console_ring_flush(int ms)
 {
     if (intf == NULL)
         return;
@@ -65,6 +58,6 @@ void mira_xen_cons_flush(int ms)
     while (__atomic_load_n(&intf->out_cons, __ATOMIC_ACQUIRE) != intf->out_prod &&
            mira_platform_monotonic() < deadline) {
         mira_evtchn_dispatch();
-        mira_xen_block(mira_platform_monotonic() + MIRA_MILLISECONDS(1));
+        mira_xen_idle_until(mira_platform_monotonic() + MIRA_MILLISECONDS(1));
     }
 }
