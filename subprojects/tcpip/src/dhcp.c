@@ -26,8 +26,7 @@ static bool addr_list(const uint8_t *v, size_t olen, uint32_t *out, uint8_t *cou
 
 /* Takes one option (code, olen bytes of value at v) into m; the drop reason
  * or MIRA_DROP_NONE. */
-static enum mira_tcpip_drop take_option(struct mira_dhcp_msg *m, uint8_t code, const uint8_t *v, size_t olen,
-                                        bool main_field)
+static enum mira_tcpip_drop take_option(struct mira_dhcp_msg *m, uint8_t code, const uint8_t *v, size_t olen)
 {
     uint32_t *u32 = NULL;
     uint16_t bit = 0;
@@ -39,7 +38,9 @@ static enum mira_tcpip_drop take_option(struct mira_dhcp_msg *m, uint8_t code, c
         m->present |= MIRA_DHCP_HAS_MSG_TYPE;
         return MIRA_DROP_NONE;
     case MIRA_DHCP_OPT_OVERLOAD:
-        if (!main_field || m->overload != 0 || olen != 1 || v[0] < MIRA_DHCP_OVERLOAD_FILE ||
+        /* file and sname are parsed only after a 52 was seen, so "not
+         * twice" also keeps it out of them */
+        if (m->overload != 0 || olen != 1 || v[0] < MIRA_DHCP_OVERLOAD_FILE ||
             v[0] > MIRA_DHCP_OVERLOAD_BOTH)
             return MIRA_DROP_DHCP_OVERLOAD;
         m->overload = v[0];
@@ -91,7 +92,7 @@ static enum mira_tcpip_drop take_option(struct mira_dhcp_msg *m, uint8_t code, c
 }
 
 /* Walks the options of one field [f, f + n). */
-static enum mira_tcpip_drop parse_field(struct mira_dhcp_msg *m, const uint8_t *f, size_t n, bool main_field)
+static enum mira_tcpip_drop parse_field(struct mira_dhcp_msg *m, const uint8_t *f, size_t n)
 {
     size_t i = 0;
     while (i < n) {
@@ -105,7 +106,7 @@ static enum mira_tcpip_drop parse_field(struct mira_dhcp_msg *m, const uint8_t *
         if (n - i < 2 || f[i + 1] > n - i - 2)
             return MIRA_DROP_DHCP_OPT_OVERRUN;
         size_t olen = f[i + 1];
-        enum mira_tcpip_drop r = take_option(m, code, f + i + 2, olen, main_field);
+        enum mira_tcpip_drop r = take_option(m, code, f + i + 2, olen);
         if (r != MIRA_DROP_NONE)
             return r;
         i += 2 + olen;
@@ -137,11 +138,11 @@ int mira_dhcp_parse(const uint8_t *p, size_t len, struct mira_dhcp_msg *m, enum 
     msg.giaddr = mira_load_be32(p + MIRA_DHCP_OFF_GIADDR);
     memcpy(msg.chaddr, p + MIRA_DHCP_OFF_CHADDR, sizeof(msg.chaddr));
 
-    enum mira_tcpip_drop r = parse_field(&msg, p + MIRA_DHCP_OFF_OPTIONS, len - MIRA_DHCP_OFF_OPTIONS, true);
+    enum mira_tcpip_drop r = parse_field(&msg, p + MIRA_DHCP_OFF_OPTIONS, len - MIRA_DHCP_OFF_OPTIONS);
     if (r == MIRA_DROP_NONE && (msg.overload & MIRA_DHCP_OVERLOAD_FILE))
-        r = parse_field(&msg, p + MIRA_DHCP_OFF_FILE, MIRA_DHCP_FILE_LEN, false);
+        r = parse_field(&msg, p + MIRA_DHCP_OFF_FILE, MIRA_DHCP_FILE_LEN);
     if (r == MIRA_DROP_NONE && (msg.overload & MIRA_DHCP_OVERLOAD_SNAME))
-        r = parse_field(&msg, p + MIRA_DHCP_OFF_SNAME, MIRA_DHCP_SNAME_LEN, false);
+        r = parse_field(&msg, p + MIRA_DHCP_OFF_SNAME, MIRA_DHCP_SNAME_LEN);
     if (r == MIRA_DROP_NONE &&
         (!(msg.present & MIRA_DHCP_HAS_MSG_TYPE) || msg.msg_type < MIRA_DHCP_DISCOVER || msg.msg_type > MIRA_DHCP_INFORM))
         r = MIRA_DROP_DHCP_NO_TYPE;
