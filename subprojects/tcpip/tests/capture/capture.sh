@@ -37,8 +37,9 @@ sleep 1
 # DHCP first (A has no address yet): dnsmasq in B, dhclient in A.
 ip netns exec $B dnsmasq --no-daemon --port=0 --interface=veth-b --bind-interfaces \
     --dhcp-range=10.99.0.50,10.99.0.60,255.255.255.0,1h --dhcp-option=3,10.99.0.2 \
-    --dhcp-option=6,10.99.0.2,10.99.0.3 --dhcp-leasefile="$tmp/leases" --pid-file="$tmp/dnsmasq.pid" \
+    --dhcp-option=6,10.99.0.2,10.99.0.3 --dhcp-leasefile="$tmp/leases" \
     >/dev/null 2>&1 &
+echo $! > "$tmp/dnsmasq.pid"  # --no-daemon writes no pid file of its own
 sleep 1
 ip netns exec $A timeout 20 dhclient -1 -d -sf /bin/true -lf "$tmp/dhclient.leases" \
     -pf "$tmp/dhclient.pid" veth-a >/dev/null 2>&1 || true
