@@ -5,6 +5,7 @@
  *   TCP 10.0.0.1.47329 > _.8080
  *   read: 15 "hello tcp world"
  *
+ * (keywords and data coloured when the console is a terminal), with
  * one fiber per UDP socket, listener and connection.  Runs until asked to
  * stop (unix: SIGINT or SIGTERM), then closes everything, waits for its
  * fibers to end and returns 0. */
@@ -37,6 +38,7 @@ static struct {
     int fibers;                /* fibers still running */
     struct mira_waitq ended;   /* woken as each one ends */
     bool stopping;
+    bool colour;               /* the console is a terminal */
 } A = { .ended = MIRA_WAITQ_INIT };
 
 /* Starts a fiber that calls fiber_ended when it ends. */
@@ -78,6 +80,21 @@ static void quote(char *out, size_t size, const uint8_t *buf, size_t n)
     out[k] = '\0';
 }
 
+/* ANSI colours for a terminal (A.colour), nothing otherwise. */
+static const char *on(const char *code)
+{
+    return A.colour ? code : "";
+}
+
+static const char *off(void)
+{
+    return A.colour ? "\033[0m" : "";
+}
+
+#define GREEN "\033[32m"
+#define CYAN "\033[36m"
+#define YELLOW "\033[33m"
+
 static const char *addr(mira_ipv4_t a, char buf[MIRA_IPV4_STRLEN])
 {
     return mira_ipv4_format(a, buf);
@@ -98,8 +115,9 @@ static void udp_fiber(void *arg)
         }
         char a[MIRA_IPV4_STRLEN], b[MIRA_IPV4_STRLEN];
         quote(shown, sizeof(shown), buf, (size_t)n);
-        mira_console_log(A.c, "UDP %s.%u > %s.%u: %s", addr(from.addr, a),
-                         (unsigned)from.port, addr(to.addr, b), (unsigned)to.port, shown);
+        mira_console_log(A.c, "%sUDP%s %s.%u > %s.%u: %s%s%s", on(GREEN), off(),
+                         addr(from.addr, a), (unsigned)from.port, addr(to.addr, b),
+                         (unsigned)to.port, on(YELLOW), shown, off());
     }
     fiber_ended();
 }
@@ -117,7 +135,8 @@ static void conn_fiber(void *arg)
             break;
         }
         quote(shown, sizeof(shown), buf, (size_t)n);
-        mira_console_log(A.c, "read: %ld %s", n, shown);
+        mira_console_log(A.c, "%sread:%s %ld %s%s%s", on(CYAN), off(), n, on(YELLOW), shown,
+                         off());
     }
     /* Still ours unless stop closed it (and unlinked it) already. */
     if (!A.stopping) {
@@ -148,8 +167,8 @@ static void accept_fiber(void *arg)
         mira_tcp_peer(t, &peer);
         mira_tcp_local(t, &local);
         char a[MIRA_IPV4_STRLEN];
-        mira_console_log(A.c, "TCP %s.%u > _.%u", addr(peer.addr, a), (unsigned)peer.port,
-                         (unsigned)local.port);
+        mira_console_log(A.c, "%sTCP%s %s.%u > _.%u", on(GREEN), off(), addr(peer.addr, a),
+                         (unsigned)peer.port, (unsigned)local.port);
         struct conn *k = malloc(sizeof(*k));
         if (k != NULL)
             k->tcp = t;
@@ -182,6 +201,7 @@ int unikernel_start(struct mira_console *c, struct mira_stack *s)
 {
     A.c = c;
     A.s = s;
+    A.colour = mira_console_is_terminal(c);
     uint16_t udp_port, tcp_port;
     if (port_param("udp-port", "53", &udp_port) < 0 || port_param("tcp-port", "8080", &tcp_port) < 0)
         return 2;
