@@ -202,6 +202,8 @@ int unikernel_start(struct mira_console *c, struct mira_stack *s)
     A.c = c;
     A.s = s;
     A.colour = mira_console_is_terminal(c);
+    /* A signal after the first line (a test waits for it) must not kill. */
+    mira_stop_catch();
     uint16_t udp_port, tcp_port;
     if (port_param("udp-port", "53", &udp_port) < 0 || port_param("tcp-port", "8080", &tcp_port) < 0)
         return 2;

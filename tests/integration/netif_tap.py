@@ -146,6 +146,8 @@ def case_create(ns, exe):
     failures = []
     p = start_app(ns, exe, ['--net0-tap=mnew0'])
     try:
+        # The app's first line says it is ready (and catching SIGTERM).
+        p.stdout.readline()
         wait_for(lambda: sh('ip', '-n', ns, 'link', 'show', 'mnew0').returncode == 0,
                  'the app created mnew0', failures)
     finally:

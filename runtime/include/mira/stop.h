@@ -17,11 +17,17 @@
 #include <mira/error.h>
 #include <mira/time.h>
 
+/* mira_stop_catch: from now on a stop request is kept for mira_stop_wait
+ * instead of ending the unikernel (unix: SIGINT and SIGTERM are taken
+ * over).  mira_stop_wait does it itself; an app calls it first when a
+ * request may come before its first mira_stop_wait (after it has said it
+ * is ready, say).  Calling it again does nothing. */
+void mira_stop_catch(void);
+
 /* mira_stop_wait: waits (the calling fiber only) until the unikernel is
  * asked to stop, or deadline.  Returns 0 (asked; from then on every call
- * returns 0 at once) or MIRA_ETIMEDOUT.  Several fibers may wait.  unix:
- * the first call takes SIGINT and SIGTERM over; before it they end the
- * process as usual. */
+ * returns 0 at once) or MIRA_ETIMEDOUT.  Several fibers may wait.  Calls
+ * mira_stop_catch first. */
 int mira_stop_wait(mira_time_t deadline);
 
 /* mira_stop_requested: true once the unikernel has been asked to stop

@@ -120,6 +120,8 @@ int unikernel_start(struct mira_console *c, struct mira_netif *n)
 {
     A.c = c;
     A.n = n;
+    /* Before the first line: a SIGTERM after it must find the app catching. */
+    mira_stop_catch();
     mira_netif_info(n, &A.info);
     const char *ip = mira_param("answer-ip", "10.0.0.2");
     if (mira_ipv4_parse(ip, &A.ip) < 0) {

@@ -18,9 +18,10 @@
 static int stop_fd = -1;
 static bool stop_asked;
 
-/* Takes SIGINT and SIGTERM over, once. */
-static void take_signals(void)
+void mira_stop_catch(void)
 {
+    if (stop_fd >= 0)
+        return;
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
@@ -45,8 +46,7 @@ static void read_signal(void)
 
 int mira_stop_wait(mira_time_t deadline)
 {
-    if (stop_fd < 0)
-        take_signals();
+    mira_stop_catch();
     for (;;) {
         read_signal();
         if (stop_asked)

@@ -8,6 +8,10 @@
 static struct mira_waitq stop_q = MIRA_WAITQ_INIT_EXTERNAL;
 static bool stop_asked;
 
+void mira_stop_catch(void)
+{
+}
+
 int mira_stop_wait(mira_time_t deadline)
 {
     while (!stop_asked)
