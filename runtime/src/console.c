@@ -26,6 +26,13 @@ long mira_console_log(struct mira_console *c, const char *fmt, ...)
     return mira_console_write(c, line, (size_t)n);
 }
 
+bool mira_console_is_terminal(const struct mira_console *c)
+{
+    if (c == NULL)
+        mira_panic("mira_console_is_terminal: NULL console");
+    return c->ops->is_terminal != NULL && c->ops->is_terminal(c);
+}
+
 void mira_console_close(struct mira_console *c)
 {
     if (c == NULL)

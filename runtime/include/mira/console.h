@@ -7,6 +7,7 @@
 #ifndef MIRA_CONSOLE_H
 #define MIRA_CONSOLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <mira/error.h>
 
@@ -21,6 +22,12 @@ long mira_console_write(struct mira_console *c, const void *buf, size_t len);
  * negative code. Lines longer than 1023 bytes are cut. */
 long mira_console_log(struct mira_console *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* mira_console_is_terminal: true when what is written is shown on a
+ * terminal (unix: standard output is a tty), so that an app may colour its
+ * output with ANSI escapes; false when it goes to a file, a pipe, or a
+ * console whose far end is unknown (xen). */
+bool mira_console_is_terminal(const struct mira_console *c);
 
 /* mira_console_close: flushes and frees c; c must not be used afterwards.
  * The generated main.c closes every device after unikernel_start returns. */

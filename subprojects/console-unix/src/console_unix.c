@@ -36,6 +36,11 @@ static long console_unix_write(struct mira_console *c, const void *buf, size_t l
     return (long)len;
 }
 
+static bool console_unix_is_terminal(const struct mira_console *c)
+{
+    return isatty(((const struct console_unix *)c)->fd) == 1;
+}
+
 static void console_unix_close(struct mira_console *c)
 {
     free(c); /* the fd is the process's: it stays open */
@@ -43,6 +48,7 @@ static void console_unix_close(struct mira_console *c)
 
 static const struct mira_console_ops console_unix_ops = {
     .write = console_unix_write,
+    .is_terminal = console_unix_is_terminal,
     .close = console_unix_close,
 };
 

@@ -12,6 +12,8 @@
 struct mira_console_ops {
     /* write: as mira_console_write; must write all of buf or fail. */
     long (*write)(struct mira_console *c, const void *buf, size_t len);
+    /* is_terminal: as mira_console_is_terminal; NULL means false. */
+    bool (*is_terminal)(const struct mira_console *c);
     /* close: releases everything the driver holds for c, c included. */
     void (*close)(struct mira_console *c);
 };
