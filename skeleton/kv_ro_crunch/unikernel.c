@@ -157,7 +157,8 @@ static int count_files(struct mira_kv_ro *kv, const char *dir)
         strcpy(key, dir);
         if (*dir)
             strcat(key, "/");
-        strncat(key, names[i], len - 1);
+        strcat(key, names[i]);
+        key[strlen(key) - 1] = '\0'; /* the directory's '/' */
         files += count_files(kv, key);
         free(key);
     }

@@ -95,6 +95,14 @@ static int kv_direct_list(struct mira_kv_ro *kv, const char *key, uint64_t *curs
                           struct mira_kv_entry *entry)
 {
     struct kv_direct *d = (struct kv_direct *)kv;
+    /* Through O_PATH first, so that what is not served (a FIFO) is
+     * MIRA_ENOENT here too, not "not a directory". */
+    struct mira_kv_stat st;
+    int err = kv_direct_stat(kv, key, &st);
+    if (err < 0)
+        return err;
+    if (st.type != MIRA_KV_DIRECTORY)
+        return MIRA_EINVAL;
     int fd = kv_direct_open(d->root, key, O_RDONLY | O_DIRECTORY);
     if (fd < 0)
         return fd;
@@ -117,12 +125,13 @@ static int kv_direct_list(struct mira_kv_ro *kv, const char *key, uint64_t *curs
         if (klen + 1 + nlen > MIRA_KV_KEY_MAX || nlen > MIRA_KV_NAME_MAX)
             continue;
         char child[MIRA_KV_KEY_MAX + 1];
-        snprintf(child, sizeof(child), "%s%s%s", key, klen ? "/" : "", de->d_name);
-        struct mira_kv_stat st;
+        memcpy(child, key, klen);
+        child[klen] = '/';
+        memcpy(child + (klen ? klen + 1 : 0), de->d_name, nlen + 1);
         int cfd = kv_direct_open(d->root, child, O_PATH);
         if (cfd < 0)
             continue;
-        int err = type_of(cfd, &st);
+        err = type_of(cfd, &st);
         close(cfd);
         if (err < 0)
             continue;
