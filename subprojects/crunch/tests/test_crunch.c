@@ -108,8 +108,8 @@ static int setup(void **state)
     mkdir_in("star*");
     put("hello.txt", "Hello, world!\n", 0, 0);
     put("empty", NULL, 0, 0);
-    put("exact64k.txt", NULL, 65536, 0);
-    put("big.txt", NULL, 200017, 0);
+    put("exact128k.txt", NULL, 131072, 0);
+    put("big.txt", NULL, 300017, 0);
     put("random.bin", NULL, 150000, 1);
     put("dir/sub/deep.txt", NULL, 3000, 0);
     put("dir/a b.txt", NULL, 5, 1);
@@ -149,8 +149,8 @@ static void test_reads_match_the_files(void **state)
 {
     (void)state;
     struct mira_kv_ro *kv = connect_ok();
-    static const size_t chunks[] = { 1000, 4093, 65536, 300000 };
-    uint8_t *buf = malloc(300000);
+    static const size_t chunks[] = { 1000, 4093, 131072, 400000 };
+    uint8_t *buf = malloc(400000);
     for (size_t i = 0; i < nfiles; i++) {
         const struct file *f = &files[i];
         struct mira_kv_stat st;
@@ -173,8 +173,8 @@ static void test_reads_match_the_files(void **state)
         assert_int_equal(mira_kv_ro_read(kv, f->key, f->size + 10, buf, 10), 0);
     }
     /* Across a block boundary, inside a deflated file. */
-    assert_int_equal(mira_kv_ro_read(kv, "/big.txt", 65530, buf, 20), 20);
-    assert_memory_equal(buf, files[3].bytes + 65530, 20);
+    assert_int_equal(mira_kv_ro_read(kv, "/big.txt", 131066, buf, 20), 20);
+    assert_memory_equal(buf, files[3].bytes + 131066, 20);
     assert_int_equal(mira_kv_ro_read(kv, "dir//sub/./deep.txt", 2990, buf, 100), 10);
     assert_memory_equal(buf, files[5].bytes + 2990, 10);
     free(buf);
@@ -211,7 +211,7 @@ static void test_listing(void **state)
 {
     (void)state;
     struct mira_kv_ro *kv = connect_ok();
-    static const char *want[] = { "big.txt", "dir", "empty", "emptydir", "exact64k.txt",
+    static const char *want[] = { "big.txt", "dir", "empty", "emptydir", "exact128k.txt",
                                   "hello.txt", "random.bin", "star*", "\xc3\xa9t\xc3\xa9.txt" };
     uint64_t cursor = 0;
     struct mira_kv_entry e;
@@ -222,7 +222,7 @@ static void test_listing(void **state)
                      strcmp(e.name, "star*") == 0;
         assert_int_equal(e.type, is_dir ? MIRA_KV_DIRECTORY : MIRA_KV_FILE);
         if (strcmp(e.name, "big.txt") == 0)
-            assert_int_equal(e.size, 200017);
+            assert_int_equal(e.size, 300017);
     }
     assert_int_equal(mira_kv_ro_list(kv, "/", &cursor, &e), 0);
     assert_int_equal(mira_kv_ro_list(kv, "/", &cursor, &e), 0);
@@ -301,7 +301,7 @@ static void test_corrupt_block_refused_at_read(void **state)
     uint8_t buf[100];
     assert_int_equal(mira_kv_ro_read(kv, "big.txt", 0, buf, 100), MIRA_ECORRUPT);
     assert_int_equal(mira_kv_ro_read(kv, "big.txt", 10, buf, 100), MIRA_ECORRUPT);
-    assert_int_equal(mira_kv_ro_read(kv, "big.txt", 70000, buf, 100), 100);
+    assert_int_equal(mira_kv_ro_read(kv, "big.txt", 140000, buf, 100), 100);
     assert_int_equal(mira_kv_ro_read(kv, "hello.txt", 0, buf, 100), 14);
     mira_kv_ro_close(kv);
     free(data);

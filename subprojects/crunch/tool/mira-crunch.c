@@ -6,7 +6,7 @@
  *
  * Writes OUT.c, which defines `const struct mira_crunch_data
  * mira_crunch_<NAME>` (NAME: kv0 by default): the files of DIR, each in
- * blocks of 64 KiB deflated where that saves space, and an index sorted for
+ * blocks of 128 KiB deflated where that saves space, and an index sorted for
  * binary search (layout: mira/crunch_format.h).  The text is meant to be
  * read: every file's path is in a comment above its bytes, and text files
  * stored as they are read as text.  The same DIR gives the same OUT.c byte
@@ -165,32 +165,55 @@ static void scan(struct node *n)
 static FILE *out;
 static size_t col; /* characters on the current line of a literal */
 
+/* How each byte is written inside a literal (filled once). */
+static char esc[256][5];
+static size_t esc_len[256];
+
+static void esc_init(void)
+{
+    for (int c = 0; c < 256; c++) {
+        if (c == '"' || c == '\\' || c == '?') /* '?': no trigraph */
+            snprintf(esc[c], sizeof(esc[c]), "\\%c", c);
+        else if (c >= 0x20 && c < 0x7f)
+            snprintf(esc[c], sizeof(esc[c]), "%c", c);
+        else
+            snprintf(esc[c], sizeof(esc[c]), "\\%03o", c); /* 3 digits: never runs on */
+        esc_len[c] = strlen(esc[c]);
+    }
+}
+
 /* Writes bytes as the body of C string literals, a new literal after each
  * newline and every 96 columns, so text reads as text. */
 static void lit_bytes(const uint8_t *p, size_t n)
 {
+    char line[128];
+    size_t len = 0;
     for (size_t i = 0; i < n; i++) {
         if (col == 0) {
-            fputc('"', out);
+            line[len++] = '"';
             col = 1;
         }
         uint8_t c = p[i];
         if (c == '\n') {
-            fputs("\\n\"\n", out);
+            memcpy(line + len, "\\n\"\n", 4);
+            len += 4;
             col = 0;
-            continue;
+        } else {
+            memcpy(line + len, esc[c], esc_len[c]);
+            len += esc_len[c];
+            col += esc_len[c];
+            if (col >= 96) {
+                memcpy(line + len, "\"\n", 2);
+                len += 2;
+                col = 0;
+            }
         }
-        if (c == '"' || c == '\\' || c == '?') /* '?': no trigraph */
-            col += (size_t)fprintf(out, "\\%c", c);
-        else if (c >= 0x20 && c < 0x7f)
-            col += (fputc(c, out), 1);
-        else
-            col += (size_t)fprintf(out, "\\%03o", c); /* 3 digits: never runs on */
-        if (col >= 96) {
-            fputs("\"\n", out);
-            col = 0;
+        if (col == 0) {
+            fwrite(line, 1, len, out);
+            len = 0;
         }
     }
+    fwrite(line, 1, len, out);
 }
 
 static void lit_end(void)
@@ -374,6 +397,7 @@ int main(int argc, char **argv)
         die("%s: %s", out_tmp, strerror(errno));
     if (blob && (blob_data = tmpfile()) == NULL)
         die("cannot make a temporary file: %s", strerror(errno));
+    esc_init();
     if (deflateInit2(&zs, 9, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
         die("zlib: deflateInit2 failed");
 
@@ -398,13 +422,13 @@ int main(int argc, char **argv)
         fprintf(out, " * Built %s (SOURCE_DATE_EPOCH).\n", when);
     }
     fprintf(out, " *\n"
-                 " * Each file is in blocks of 64 KiB, stored as they are or deflated\n"
+                 " * Each file is in blocks of %u KiB, stored as they are or deflated\n"
                  " * (RFC 1951) where that is shorter, followed by a table of the blocks'\n"
                  " * lengths; the index at the end finds them (mira/crunch_format.h). */\n"
                  "#include <mira/crunch.h>\n\n"
                  "/* The files' bytes (a string literal: the compiler adds one NUL, which\n"
                  " * data_len below leaves out). */\n"
-                 "static const unsigned char data[] =\n");
+                 "static const unsigned char data[] =\n", MIRA_CRUNCH_BLOCK_SIZE / 1024);
     for (size_t k = 0; k < count; k++)
         if (!order[k]->dir)
             crunch_file(order[k]);

@@ -55,7 +55,10 @@
 #define MIRA_CRUNCH_FILE 1
 #define MIRA_CRUNCH_DIRECTORY 2
 
-#define MIRA_CRUNCH_BLOCK_SIZE 65536u
+/* 128 KiB: a partial read inflates at most this much, and restarting the
+ * deflate stream this rarely costs little (0.6 % over deflating each file
+ * whole, on the benchmark's tree; 64 KiB cost 1 %). */
+#define MIRA_CRUNCH_BLOCK_SIZE 131072u
 #define MIRA_CRUNCH_DEFLATED 0x80000000u
 
 #endif
