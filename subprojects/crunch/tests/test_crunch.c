@@ -172,6 +172,15 @@ static void test_reads_match_the_files(void **state)
         }
         assert_int_equal(mira_kv_ro_read(kv, f->key, f->size + 10, buf, 10), 0);
     }
+    /* The start of a deflated block into a buffer just big enough: the
+     * block is inflated aside, nothing is written past the 20 bytes. */
+    uint8_t *small = malloc(20 + 64);
+    memset(small, 0xee, 20 + 64);
+    assert_int_equal(mira_kv_ro_read(kv, "big.txt", 0, small, 20), 20);
+    assert_memory_equal(small, files[3].bytes, 20);
+    for (size_t i = 20; i < 20 + 64; i++)
+        assert_int_equal(small[i], 0xee);
+    free(small);
     /* Across a block boundary, inside a deflated file. */
     assert_int_equal(mira_kv_ro_read(kv, "/big.txt", 131066, buf, 20), 20);
     assert_memory_equal(buf, files[3].bytes + 131066, 20);
@@ -272,6 +281,26 @@ static void test_corrupt_index_refused(void **state)
     memcpy(e1, e1 + MIRA_CRUNCH_ENTRY_SIZE, sizeof(tmp));
     memcpy(e1 + MIRA_CRUNCH_ENTRY_SIZE, tmp, sizeof(tmp));
     assert_int_equal(mira_crunch_connect(&kv, "kv9", &bad), MIRA_ECORRUPT);
+    /* A block's length in big.txt's table one short: the lengths no
+     * longer add up to its region. */
+    {
+        const uint8_t *e = image.index + MIRA_CRUNCH_HEADER_SIZE + MIRA_CRUNCH_ENTRY_SIZE;
+        uint64_t off = 0, stored = 0;
+        for (int b = 7; b >= 0; b--) {
+            off = off << 8 | e[MIRA_CRUNCH_E_OFFSET + b];
+            stored = stored << 8 | e[MIRA_CRUNCH_E_STORED + b];
+        }
+        uint8_t *data = malloc(image.data_len);
+        memcpy(data, image.data, image.data_len);
+        /* 3 blocks: the table is the last 12 bytes of the region. */
+        uint8_t *word = data + off + stored - 12;
+        assert_true(word[3] & 0x80); /* deflated */
+        word[0]--;
+        struct mira_crunch_data cut = image;
+        cut.data = data;
+        assert_int_equal(mira_crunch_connect(&kv, "kv9", &cut), MIRA_ECORRUPT);
+        free(data);
+    }
     /* The data cut short: the last file's region no longer fits. */
     bad.index = image.index;
     bad.data_len = image.data_len - 1;
