@@ -11,7 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <mira/kv_direct.h>
@@ -80,9 +84,24 @@ static struct mira_kv_ro *connect_store(void)
     return kv;
 }
 
+/* Whether this kernel (or valgrind, which does not know openat2) has
+ * openat2; without it the driver walks, and so does every check here. */
+static int have_openat2(void)
+{
+    struct open_how how = { .flags = O_PATH, .resolve = RESOLVE_BENEATH };
+    long fd = syscall(SYS_openat2, AT_FDCWD, ".", &how, sizeof(how));
+    if (fd >= 0)
+        close((int)fd);
+    return !(fd < 0 && errno == ENOSYS);
+}
+
 static void check_escapes(int walk)
 {
     kv_direct_force_walk(walk);
+    if (!have_openat2()) {
+        printf("# no openat2 here: the driver walks components\n");
+        walk = 1;
+    }
     struct mira_kv_ro *kv = connect_store();
     struct mira_kv_stat st;
     char buf[64];
@@ -173,10 +192,12 @@ static void test_listing(void **state)
         else
             other++;
     }
-    assert_int_equal(a + sub + inside + other, 3);
+    /* The link inside is listed where it is followed (openat2). */
+    int links = have_openat2();
+    assert_int_equal(a + sub + inside + other, 2 + links);
     assert_int_equal(a, 1);
     assert_int_equal(sub, 1);
-    assert_int_equal(inside, 1);
+    assert_int_equal(inside, links);
     assert_int_equal(mira_kv_ro_list(kv, "", &cursor, &e), 0);
     mira_kv_ro_close(kv);
 }
