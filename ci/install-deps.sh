@@ -3,7 +3,7 @@
 # Idempotent and quiet: packages already present are not fetched again.
 set -eu
 PACKAGES="meson ninja-build gcc libc6-dev pkg-config python3 libcmocka-dev
-libxen-dev libfdisk-dev zlib1g-dev valgrind liburing-dev fio
+libxen-dev libfdisk-dev zlib1g-dev valgrind liburing-dev fio time
 iproute2 netcat-openbsd tcpdump iputils-ping util-linux"
 
 missing=""

@@ -1,7 +1,7 @@
 /* fuzz_gen.c - libFuzzer target for the generator's parsers.
  *
- * The input is lines: "app NAME", "target T", "kernel K", "disk D=P", or a
- * device spec.  Every accepted app is checked and rendered to all three
+ * The input is lines: "app NAME", "target T", "kernel K", "disk D=P",
+ * "data D", or a device spec.  Every accepted app is checked and rendered to all three
  * texts.  Built with -Dfuzz=true (clang, -fsanitize=fuzzer); without it the
  * same function runs over the regression corpus (tests/fuzz/replay.c). */
 #include <stdint.h>
@@ -32,6 +32,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             app.kernel = line + 7;
         else if (strncmp(line, "disk ", 5) == 0)
             gen_add_disk(&app, line + 5, err, sizeof(err));
+        else if (strncmp(line, "data ", 5) == 0)
+            gen_add_data(&app, line + 5, err, sizeof(err));
         else
             gen_add_device(&app, line, err, sizeof(err));
     }

@@ -175,6 +175,17 @@ int gen_add_disk(struct gen_app *app, const char *spec, char *err, size_t errlen
     return fail(err, errlen, "disk given for unknown device in '%s' (devices come first)", spec);
 }
 
+int gen_add_data(struct gen_app *app, const char *dev, char *err, size_t errlen)
+{
+    for (int i = 0; i < app->ndev; i++) {
+        if (strcmp(app->dev[i].name, dev) == 0) {
+            app->dev[i].data = 1;
+            return 0;
+        }
+    }
+    return fail(err, errlen, "data given for unknown device '%s' (devices come first)", dev);
+}
+
 int gen_check(const struct gen_app *app, char *err, size_t errlen)
 {
     if (!is_identifier(app->name))
@@ -244,6 +255,18 @@ void gen_main_c(const struct gen_app *app, struct gen_buf *out)
         }
     }
     bprintf(out, "#include \"mira_app.h\"\n\n");
+    int ndata = 0;
+    for (int i = 0; i < app->ndev; i++) {
+        if (!app->dev[i].data)
+            continue;
+        if (ndata++ == 0)
+            bprintf(out, "/* Built with the app (see the driver's header). */\n");
+        c_name(app->dev[i].driver, cname, sizeof(cname));
+        bprintf(out, "extern const struct mira_%s_data mira_%s_%s;\n", cname, cname,
+                app->dev[i].name);
+    }
+    if (ndata)
+        bprintf(out, "\n");
     /* Closing in reverse order: a layered device goes before its lower one. */
     bprintf(out, "/* Closes the first n devices, last connected first. */\n"
                  "static void close_devices(int n");
@@ -262,10 +285,13 @@ void gen_main_c(const struct gen_app *app, struct gen_buf *out)
     for (int i = 0; i < app->ndev; i++) {
         const struct gen_device *d = &app->dev[i];
         c_name(d->driver, cname, sizeof(cname));
-        bprintf(out, "\n    err = mira_%s_connect(&%s, \"%s\"%s%s);\n"
+        bprintf(out, "\n    err = mira_%s_connect(&%s, \"%s\"", cname, d->name, d->name);
+        if (d->data)
+            bprintf(out, ", &mira_%s_%s", cname, d->name);
+        bprintf(out, "%s%s);\n"
                      "    if (err < 0) {\n"
                      "        close_devices(%d",
-                cname, d->name, d->name, d->lower[0] ? ", " : "", d->lower, i);
+                d->lower[0] ? ", " : "", d->lower, i);
         for (int j = 0; j < app->ndev; j++)
             bprintf(out, ", %s", app->dev[j].name);
         bprintf(out, ");\n"

@@ -13,6 +13,7 @@ struct gen_device {
     char driver[32]; /* subproject name, e.g. console-unix */
     char lower[32];  /* device it is layered over, or "" */
     const char *disk; /* xen: the disk image backing a block device */
+    int data;        /* connect takes the device's build-time data (--data) */
 };
 
 struct gen_app {
@@ -39,6 +40,14 @@ int gen_add_device(struct gen_app *app, const char *spec, char *err, size_t errl
 
 /* Parses "DEV=PATH" (a block device's disk image for the .xl). */
 int gen_add_disk(struct gen_app *app, const char *spec, char *err, size_t errlen);
+
+/* Marks device DEV as taking build-time data: a driver whose device is
+ * built with the app (crunch: the files; kv-direct: the default directory)
+ * defines `const struct mira_<driver>_data mira_<driver>_<DEV>` (driver
+ * with '-' as '_') in a source the build adds, and main.c passes its
+ * address to the connect function after the name.  Returns 0, or -1 with a
+ * message in err. */
+int gen_add_data(struct gen_app *app, const char *dev, char *err, size_t errlen);
 
 /* Checks the whole app (target, lower devices exist and come first,
  * kernel given for xen).  Returns 0, or -1 with a message in err. */

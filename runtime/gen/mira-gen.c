@@ -4,11 +4,12 @@
  *
  *   mira-gen --app NAME --target unix|xen --out-dir DIR
  *            [--kernel PATH] [--memory MIB] [--disk DEV=PATH]...
- *            [--extra "key=value ..."] DEVICE...
+ *            [--data DEV]... [--extra "key=value ..."] DEVICE...
  *
  * DEVICE is NAME:KIND:DRIVER[:LOWER], e.g. console0:console:console-unix
  * or stack0:stack:tcpip:net0 (a driver layered over device net0).  Devices
- * are passed to unikernel_start in the order given.
+ * are passed to unikernel_start in the order given.  --data DEV: DEV's
+ * connect takes its build-time data, mira_<driver>_<DEV> (see gen.h).
  *
  * Writes DIR/main.c (connects each device, calls unikernel_start),
  * DIR/mira_app.h (the prototype unikernel_start must match: the build
@@ -27,7 +28,7 @@ static void usage(void)
     fprintf(stderr,
             "usage: mira-gen --app NAME --target unix|xen --out-dir DIR\n"
             "                [--kernel PATH] [--memory MIB] [--disk DEV=PATH]...\n"
-            "                [--extra \"key=value ...\"] NAME:KIND:DRIVER[:LOWER]...\n");
+            "                [--data DEV]... [--extra \"key=value ...\"] NAME:KIND:DRIVER[:LOWER]...\n");
 }
 
 static int write_file(const char *dir, const char *name, const char *text)
@@ -82,6 +83,11 @@ int main(int argc, char **argv)
             app.extra = v;
         else if (strcmp(a, "--disk") == 0) {
             if (gen_add_disk(&app, v, err, sizeof(err)) < 0) {
+                fprintf(stderr, "mira-gen: %s\n", err);
+                return 2;
+            }
+        } else if (strcmp(a, "--data") == 0) {
+            if (gen_add_data(&app, v, err, sizeof(err)) < 0) {
                 fprintf(stderr, "mira-gen: %s\n", err);
                 return 2;
             }

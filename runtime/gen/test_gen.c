@@ -109,6 +109,36 @@ static void test_layered_main_c(void **state)
     gen_buf_free(&b);
 }
 
+/* A device built with the app gets its data by address, declared once. */
+static void test_data_main_c(void **state)
+{
+    (void)state;
+    struct gen_app app = { .name = "kv", .target = "unix", .memory_mib = 32 };
+    char err[256];
+    add_ok(&app, "console0:console:console-unix");
+    add_ok(&app, "kv0:kv_ro:crunch");
+    add_ok(&app, "kv1:kv_ro:kv-direct");
+    assert_int_equal(gen_add_data(&app, "kv0", err, sizeof(err)), 0);
+    assert_int_equal(gen_add_data(&app, "kv1", err, sizeof(err)), 0);
+    assert_int_equal(gen_add_data(&app, "kv2", err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "kv2"));
+    struct gen_buf b = { 0 };
+    gen_main_c(&app, &b);
+    assert_non_null(strstr(b.data, "extern const struct mira_crunch_data mira_crunch_kv0;\n"
+                                   "extern const struct mira_kv_direct_data mira_kv_direct_kv1;\n"));
+    assert_non_null(strstr(b.data, "err = mira_crunch_connect(&kv0, \"kv0\", &mira_crunch_kv0);"));
+    assert_non_null(strstr(b.data, "err = mira_kv_direct_connect(&kv1, \"kv1\", &mira_kv_direct_kv1);"));
+    assert_non_null(strstr(b.data, "err = mira_console_unix_connect(&console0, \"console0\");"));
+    assert_non_null(strstr(b.data, "#include <mira/crunch.h>\n#include <mira/kv_direct.h>\n"));
+    gen_buf_free(&b);
+    /* Without --data nothing is declared. */
+    struct gen_app plain = { .name = "c", .target = "unix", .memory_mib = 32 };
+    add_ok(&plain, "console0:console:console-unix");
+    gen_main_c(&plain, &b);
+    assert_null(strstr(b.data, "extern"));
+    gen_buf_free(&b);
+}
+
 static void test_header(void **state)
 {
     (void)state;
@@ -162,6 +192,7 @@ int main(void)
         cmocka_unit_test(test_check),
         cmocka_unit_test(test_main_c),
         cmocka_unit_test(test_layered_main_c),
+        cmocka_unit_test(test_data_main_c),
         cmocka_unit_test(test_header),
         cmocka_unit_test(test_xl),
     };
