@@ -588,7 +588,7 @@ int mira_xs_unwatch(const char *path, const char *token)
         if (--w->paths == 0)
             remove_watch(w);
     }
-    return (int)r;
+    return r == MIRA_ENOENT ? MIRA_ENOENT : 0;
 }
 
 int mira_xs_poll_watch(const char *token, char *path_buf, size_t size)
