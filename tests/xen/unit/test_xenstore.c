@@ -62,9 +62,11 @@ static void (*body)(void);
 static void main_fiber(void *arg)
 {
     (void)arg;
+    xs_shim_spawn();
     fake_xsd_spawn();
     body();
     fake_xsd_stop();
+    xs_shim_stop();
 }
 
 /* Runs fn as the main fiber with a fresh fake and client. */
@@ -389,12 +391,26 @@ struct waiter {
     int result;
     char path[64];
     bool started;
+    /* start waiting once messages sat on the ring and the event channel
+     * handler ran since (before the requester could read its reply) */
+    bool when_unread;
+    bool saw_unread;
 };
 
 static void waiter_fiber(void *arg)
 {
     struct waiter *w = arg;
+    unsigned seen = 0;
     w->started = true;
+    for (int i = 0; w->when_unread && i < 10000; i++) {
+        if (!w->saw_unread && fake_xsd_ring.rsp_prod != fake_xsd_ring.rsp_cons) {
+            w->saw_unread = true;
+            seen = xs_shim_deliveries();
+        }
+        if (w->saw_unread && xs_shim_deliveries() != seen)
+            break;
+        mira_yield();
+    }
     w->result = mira_xs_wait_watch(w->token, w->path, sizeof(w->path), LATER);
 }
 
@@ -423,6 +439,35 @@ static void event_mid_request(bool before)
 static void event_behind_reply(void)
 {
     event_mid_request(false);
+}
+
+/* The loss itself, step by step: fiber A's request is answered and a watch
+ * event follows its reply; the handler runs; before A runs, fiber W (made
+ * runnable by something else) starts waiting for that event, A still
+ * holding its request.  The old client let W sleep with the event on the
+ * ring (the handler had already run, A took only its reply, and its
+ * unlock woke only other requesters): W waited forever. */
+static void wait_while_reply_on_ring(void)
+{
+    char buf[16];
+    CHECK_EQ(mira_xs_watch("be/state", "be"), 0);
+    CHECK_EQ(mira_xs_wait_watch("be", buf, sizeof(buf), LATER), 0);
+    struct waiter w = {.token = "be", .result = 99, .when_unread = true};
+    struct mira_fiber *f = mira_spawn_joinable("watcher", waiter_fiber, &w, 0);
+    CHECK(f != NULL);
+    fake_xsd_event_with_next_reply("be/state", "be", false);
+    CHECK_EQ(mira_xs_write("fe/state", "3"), 0);
+    mira_join(f);
+    CHECK(w.saw_unread); /* the case happened as described */
+    CHECK_EQ(w.result, 0);
+    CHECK(strcmp(w.path, "be/state") == 0);
+    CHECK_EQ(mira_xs_unwatch("be/state", "be"), 0);
+}
+
+static void test_wait_while_reply_on_ring(void **state)
+{
+    (void)state;
+    run(wait_while_reply_on_ring);
 }
 
 static void event_before_reply(void)
@@ -726,6 +771,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unwatch_purges, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events_dropped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_behind_reply, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wait_while_reply_on_ring, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_before_reply, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_mid_write, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crowd, setup, teardown),

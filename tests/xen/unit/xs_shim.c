@@ -3,6 +3,8 @@
  * log, parameters) is the hosted runtime itself. */
 #include <time.h>
 #include <mira/error.h>
+#include <mira/fiber.h>
+#include <mira/log.h>
 #include <mira/xen/evtchn.h>
 #include "../../../runtime/src/platform.h"
 #include "xen_internal.h"
@@ -42,15 +44,63 @@ void mira_evtchn_notify(evtchn_port_t port)
         fake_xsd_kick();
 }
 
+static bool pending, stop;
+static unsigned deliveries;
+static struct mira_waitq deliverq = MIRA_WAITQ_INIT;
+static struct mira_fiber *deliverer;
+
+static int deliver(void)
+{
+    if (!pending || bound == NULL)
+        return 0;
+    pending = false;
+    deliveries++;
+    bound(XS_SHIM_PORT, bound_arg);
+    return 1;
+}
+
 void xs_shim_notify_guest(void)
 {
-    if (bound)
-        bound(XS_SHIM_PORT, bound_arg);
+    pending = true;
+    if (deliverer && !mira_xen_stopping && mira_self() != NULL)
+        mira_wake_all(&deliverq);
+    else
+        deliver();
+}
+
+static void deliverer_fiber(void *arg)
+{
+    (void)arg;
+    while (!stop)
+        if (deliver() == 0)
+            mira_wait(&deliverq);
+}
+
+void xs_shim_spawn(void)
+{
+    stop = pending = false;
+    mira_waitq_init(&deliverq, false);
+    deliverer = mira_spawn_joinable("evtchn", deliverer_fiber, NULL, 0);
+    if (deliverer == NULL)
+        mira_panic("xs_shim: cannot spawn");
+}
+
+void xs_shim_stop(void)
+{
+    stop = true;
+    mira_wake_all(&deliverq);
+    mira_join(deliverer);
+    deliverer = NULL;
+}
+
+unsigned xs_shim_deliveries(void)
+{
+    return deliveries;
 }
 
 int mira_evtchn_dispatch(void)
 {
-    return 0; /* notifications are delivered at once */
+    return deliver();
 }
 
 void mira_xen_block(int64_t deadline)
