@@ -395,7 +395,19 @@ struct waiter {
      * handler ran since (before the requester could read its reply) */
     bool when_unread;
     bool saw_unread;
+    bool done;
 };
+
+/* True once w has returned, letting the other fibers run a bounded number
+ * of rounds: a waiter that was woken finishes within a few, one left
+ * asleep does not (its 30 s deadline would end the wait much later, and
+ * find the event then: a missing wake-up would only show as slowness). */
+static bool settled(const struct waiter *w)
+{
+    for (int i = 0; i < 1000 && !w->done; i++)
+        mira_yield();
+    return w->done;
+}
 
 static void waiter_fiber(void *arg)
 {
@@ -412,6 +424,7 @@ static void waiter_fiber(void *arg)
         mira_yield();
     }
     w->result = mira_xs_wait_watch(w->token, w->path, sizeof(w->path), LATER);
+    w->done = true;
 }
 
 /* The blkfront/netfront connect pattern: a fiber waits for a watch while
@@ -430,6 +443,7 @@ static void event_mid_request(bool before)
     CHECK(w.started);
     fake_xsd_event_with_next_reply("be/state", "be", before);
     CHECK_EQ(mira_xs_write("fe/state", "3"), 0);
+    CHECK(settled(&w));
     mira_join(f);
     CHECK_EQ(w.result, 0);
     CHECK(strcmp(w.path, "be/state") == 0);
@@ -457,6 +471,7 @@ static void wait_while_reply_on_ring(void)
     CHECK(f != NULL);
     fake_xsd_event_with_next_reply("be/state", "be", false);
     CHECK_EQ(mira_xs_write("fe/state", "3"), 0);
+    CHECK(settled(&w));
     mira_join(f);
     CHECK(w.saw_unread); /* the case happened as described */
     CHECK_EQ(w.result, 0);
@@ -502,6 +517,7 @@ static void event_mid_write(void)
     mira_yield();
     fake_xsd_event("be/state", "be");
     CHECK_EQ(mira_xs_write("fe/big", value), 0);
+    CHECK(settled(&w));
     mira_join(f);
     CHECK_EQ(w.result, 0);
     CHECK_EQ(mira_xs_unwatch("be/state", "be"), 0);
@@ -554,6 +570,7 @@ static void crowd(void)
         CHECK_EQ(w[i].errors, 0);
     }
     CHECK_EQ(mira_xs_write("crowd-end", "1"), 0);
+    CHECK(settled(&watcher));
     mira_join(wf);
     CHECK_EQ(watcher.result, 0);
     CHECK_EQ(fake_xsd_requests(), 2 + 2 * 8 * CROWD + 1); /* domid, watch, ... */
@@ -664,6 +681,7 @@ static void broken_after(enum fake_xsd_fault fault, int first)
     mira_yield();
     fake_xsd_fault(fault);
     CHECK_EQ(mira_xs_read("domid", buf, sizeof(buf)), first);
+    CHECK(settled(&w));
     mira_join(f);
     CHECK_EQ(w.result, MIRA_EIO); /* woken, not left waiting */
     struct mira_xs_stats s = stats();
