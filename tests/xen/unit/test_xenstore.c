@@ -333,6 +333,8 @@ static void unwatch_purges(void)
     /* one token on two paths: unwatching one keeps the other's events */
     CHECK_EQ(mira_xs_watch("q", "tok"), 0);
     CHECK_EQ(mira_xs_write("p/c", "1"), 0);
+    /* a path this token does not watch: refused, nothing changes */
+    CHECK_EQ(mira_xs_unwatch("p/c", "tok"), MIRA_ENOENT);
     CHECK_EQ(mira_xs_unwatch("q", "tok"), 0);
     CHECK_EQ(mira_xs_poll_watch("tok", path, sizeof(path)), 0);
     CHECK(strcmp(path, "p/c") == 0);
