@@ -18,6 +18,7 @@
  *                  (mira_xs_poll_watch)
  *   MIRA_EINVAL    a path or value too long, or refused by xenstored
  *   MIRA_ENOMEM    out of memory here, or xenstored's quota
+ *   MIRA_EROFS     xenstored is read-only
  *   MIRA_ETIMEDOUT no reply before the call's deadline (the runtime
  *                  parameter xenstore-timeout-ms, 5000 by default); the
  *                  late reply, if it ever comes, is dropped
@@ -109,15 +110,14 @@ struct mira_waitq *mira_xs_watch_waitq(void);
 /* This domain's id, read at boot (0 if unknown). */
 unsigned mira_xs_domid(void);
 
-/* What the client dropped or refused since boot, for diagnostics and
- * tests; each counter also gets a log line (warnings at most once per
- * kind and token). */
+/* What the client dropped or gave up on since boot, for diagnostics and
+ * tests; each also gets a log line (the first of each kind a warning). */
 struct mira_xs_stats {
     unsigned long events_unknown;   /* watch events for unregistered tokens */
     unsigned long events_dropped;   /* events lost: queue bound, no memory */
     unsigned long events_malformed; /* WATCH_EVENT payloads without NULs */
     unsigned long replies_unmatched; /* replies nobody waits for (late) */
-    unsigned long timeouts;         /* calls that reached their deadline */
+    unsigned long timeouts;         /* requests that reached their deadline */
     bool broken;                    /* the connection is broken (final) */
 };
 

@@ -579,8 +579,8 @@ int mira_xs_unwatch(const char *path, const char *token)
     if (find_watch(token) == NULL)
         return MIRA_ENOENT;
     long r = request(XS_UNWATCH, MIRA_XS_NO_TX, path, token, true, NULL, 0);
-    if (r < 0 && r != MIRA_ENOENT)
-        return (int)r;
+    if (r < 0)
+        return (int)r; /* ENOENT: token watches other paths, not this one */
     /* Events sent before the reply were read before it: purge them now.
      * Looked up again: another fiber may have changed watches meanwhile. */
     struct xs_watch *w = find_watch(token);
@@ -589,7 +589,7 @@ int mira_xs_unwatch(const char *path, const char *token)
         if (--w->paths == 0)
             remove_watch(w);
     }
-    return (int)r;
+    return 0;
 }
 
 int mira_xs_poll_watch(const char *token, char *path_buf, size_t size)
