@@ -86,6 +86,9 @@ _Noreturn void mira_xen_boot(uint32_t start_info_pa)
     mira_xen_hvm_detect();
     mira_xen_mm_init(ram, nram);
     mira_xen_stacks_guard();
+    /* The parameters are known before any service starts, so the services
+     * read theirs (xenstore-timeout-ms) as they start. */
+    parse_cmdline();
     if (mira_xen_present) {
         mira_xen_hvm_map_shared_info();
         mira_xen_events_init();
@@ -97,7 +100,6 @@ _Noreturn void mira_xen_boot(uint32_t start_info_pa)
         mira_xen_gnttab_init();
         mira_xen_xs_init();
     }
-    parse_cmdline();
     if (strcmp(mira_param("log-level", ""), "debug") == 0)
         mira_log_set_level(MIRA_LOG_DEBUG); /* for the line below */
     mira_log(MIRA_LOG_DEBUG, "xen", "PVH guest on %s, %zu KiB free, cmdline '%s', "

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <mira/console.h>
+#include <mira/fiber.h>
 #include <mira/page.h>
 #include <mira/xen/evtchn.h>
 #include <mira/xen/gnttab.h>
@@ -154,13 +155,30 @@ static int read_sector0(void)
     if (notify)
         mira_evtchn_kick(&ch);
     blkif_response_t rsp;
+    /* A driver waits for the first of two things: its ring's event, or a
+     * change of the backend's state (a backend that closes while requests
+     * are in flight must fail them, not leave them waiting): one wait on
+     * both queues. */
+    struct mira_waitq *const ring_or_state[2] = {
+        mira_evtchn_waitq(&ch), mira_xs_watch_waitq(),
+    };
     for (;;) {
         int more;
         RING_FINAL_CHECK_FOR_RESPONSES(&front, more);
         if (more)
             break;
-        r = mira_evtchn_wait(&ch, t);
-        CHECK(r == 0, "no response: %s", mira_strerror(r));
+        r = mira_wait_any(ring_or_state, 2, t);
+        CHECK(r >= 0, "no response: %s", mira_strerror(r));
+        if (r == 0) {
+            (void)mira_evtchn_wait(&ch, 0); /* consume the event it woke us for */
+            continue;
+        }
+        char path[128], state[16];
+        while (mira_xs_poll_watch(d.token, path, sizeof(path)) == 0) {
+            long n = mira_xenbus_read_backend(&d, "state", state, sizeof(state));
+            CHECK(n > 0 && atoi(state) == XenbusStateConnected,
+                  "backend left Connected (state %s) with a read in flight", n > 0 ? state : "?");
+        }
     }
     rsp = *RING_GET_RESPONSE(&front, front.rsp_cons);
     front.rsp_cons++;
