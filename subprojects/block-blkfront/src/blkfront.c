@@ -619,9 +619,12 @@ static int setup_pages(struct blkfront *s)
             return MIRA_ENOMEM;
         for (unsigned i = 0; i < n; i++)
             s->ind_refs[i] = -1;
+        /* The backend only reads them, but with persistent grants Linux
+         * blkback maps every grant writable: a read-only one would fail. */
         for (unsigned i = 0; i < n; i++) {
             s->ind_refs[i] = mira_gnttab_grant_page(s->xb.backend_id,
-                                                    s->ind + (size_t)i * MIRA_PAGE_SIZE, true);
+                                                    s->ind + (size_t)i * MIRA_PAGE_SIZE,
+                                                    !s->bd.persistent);
             if (s->ind_refs[i] < 0)
                 return s->ind_refs[i];
         }
