@@ -56,6 +56,12 @@ int gen_check(const struct gen_app *app, char *err, size_t errlen);
 /* The C type of a device kind ("struct mira_console"), or NULL. */
 const char *gen_kind_type(const char *kind);
 
+/* The disk an app's first block device gets in the .xl: 1 = xvdb. */
+#define GEN_FIRST_DISK 1
+
+/* Writes Xen's name of disk number disk (0 = xvda, 26 = xvdaa) into buf. */
+void gen_disk_name(int disk, char *buf, size_t size);
+
 /* Write the three generated files' texts into out. */
 void gen_main_c(const struct gen_app *app, struct gen_buf *out);
 void gen_header(const struct gen_app *app, struct gen_buf *out);

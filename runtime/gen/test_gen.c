@@ -179,9 +179,34 @@ static void test_xl(void **state)
     assert_non_null(strstr(b.data, "on_crash = \"preserve\"\n"));
     assert_non_null(strstr(b.data, "extra = \"log-level=debug\"\n"));
     assert_non_null(strstr(b.data,
-        "disk = [ 'format=raw, vdev=xvda, access=rw, target=/b/disk.img' ]\n"));
+        "disk = [ 'format=raw, vdev=xvdb, access=rw, target=/b/disk.img' ]\n"));
     assert_null(strstr(b.data, "vif"));
     gen_buf_free(&b);
+}
+
+/* The n-th block device is the n-th disk from xvdb, in device order. */
+static void test_xl_disks(void **state)
+{
+    (void)state;
+    struct gen_app app = { .name = "two", .target = "xen", .memory_mib = 32,
+                           .kernel = "/b/two.xen" };
+    add_ok(&app, "console0:console:console-xen");
+    add_ok(&app, "data:block:block-blkfront");
+    add_ok(&app, "logs:block:block-blkfront");
+    assert_int_equal(gen_add_disk(&app, "logs=/b/logs.img", err, sizeof(err)), 0);
+    struct gen_buf b = { 0 };
+    gen_xl(&app, &b);
+    assert_non_null(strstr(b.data,
+        "disk = [ 'format=raw, vdev=xvdb, access=rw, target=/dev/null', "
+        "'format=raw, vdev=xvdc, access=rw, target=/b/logs.img' ]\n"));
+    gen_buf_free(&b);
+    char n[8];
+    gen_disk_name(0, n, sizeof(n));
+    assert_string_equal(n, "xvda");
+    gen_disk_name(25, n, sizeof(n));
+    assert_string_equal(n, "xvdz");
+    gen_disk_name(26, n, sizeof(n));
+    assert_string_equal(n, "xvdaa");
 }
 
 int main(void)
@@ -195,6 +220,7 @@ int main(void)
         cmocka_unit_test(test_data_main_c),
         cmocka_unit_test(test_header),
         cmocka_unit_test(test_xl),
+        cmocka_unit_test(test_xl_disks),
     };
     return cmocka_run_group_tests_name("gen", tests, NULL, NULL);
 }
