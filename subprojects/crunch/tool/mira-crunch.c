@@ -537,6 +537,16 @@ int main(int argc, char **argv)
         if (fclose(depfile) != 0)
             die("%s: %s", dep, strerror(errno));
     }
+    /* The tree: order lists every node; all but the root (on the stack,
+     * with literal names) were allocated by scan. */
+    for (size_t k = 0; k < count; k++) {
+        free(order[k]->kids);
+        if (k > 0) {
+            free(order[k]->name);
+            free(order[k]->path);
+            free(order[k]);
+        }
+    }
     free(index);
     free(order);
     free(dir_label);

@@ -64,11 +64,16 @@ static bool back_serve(int *served)
     xen_rmb();
     *served = 0;
     while (back.req_cons != rp) {
-        struct toy_req *rq = RING_GET_REQUEST(&back, back.req_cons);
+        /* A request and its response share one slot: copy the request out
+         * before writing the response over it (as RING_COPY_REQUEST does;
+         * reading through a pointer into the slot worked only by luck of
+         * the compiler's load order, and an ASan build showed it). */
+        struct toy_req rq;
+        RING_COPY_REQUEST(&back, back.req_cons, &rq);
         struct toy_rsp *rs = RING_GET_RESPONSE(&back, back.rsp_prod_pvt);
-        rs->id = rq->id;
+        rs->id = rq.id;
         rs->status = 0;
-        rs->doubled = rq->value * 2;
+        rs->doubled = rq.value * 2;
         back.req_cons++;
         back.rsp_prod_pvt++;
         (*served)++;
