@@ -120,11 +120,50 @@ def tap_mac(ns):
 
 
 def ping_ok(ns, addr, failures, *extra, count=3):
-    r = in_ns(ns, 'ping', '-n', '-q', '-c', str(count), '-W', str(5 * slow()), *extra, addr,
+    # Each answer shown (not -q) unless flooding: ping counts a reply with a
+    # bad checksum as received, and only says so on its line.
+    quiet = ['-q'] if count > 10 else []
+    r = in_ns(ns, 'ping', '-n', *quiet, '-c', str(count), '-W', str(5 * slow()), *extra, addr,
               timeout=600)
     m = re.search(r'(\d+) packets transmitted, (\d+) received', r.stdout)
     if not m or int(m.group(2)) != count:
         failures.append(f'ping {" ".join(extra)} {addr}: not {count} answers of {count}')
+    if 'BAD CHECKSUM' in r.stdout or 'DUP!' in r.stdout:
+        failures.append(f'ping {" ".join(extra)} {addr}: bad or duplicate answers')
+
+
+ECHO_CHECK = r"""
+import socket, struct, sys
+def csum(b):
+    b += b'\0' * (len(b) % 2)
+    s = sum(struct.unpack(f'!{len(b) // 2}H', b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+data = bytes(range(256)) * 4 + b'odd'
+req = bytearray(struct.pack('!BBHHH', 8, 0, 0, 0x4d49, 7) + data)
+struct.pack_into('!H', req, 2, csum(bytes(req)))
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+s.settimeout(10)
+s.sendto(bytes(req), (sys.argv[1], 0))
+while True:
+    pkt = s.recv(4096)
+    icmp = pkt[(pkt[0] & 15) * 4:]
+    if icmp[0] == 0 and icmp[4:8] == req[4:8]:
+        break
+ok = csum(icmp) == 0 and icmp[8:] == data
+print('echo reply: checksum ' + ('good' if csum(icmp) == 0 else 'BAD') +
+      ', data ' + ('same' if icmp[8:] == data else 'DIFFERENT'))
+sys.exit(0 if ok else 1)
+"""
+
+
+def echo_checked(ns, addr, failures):
+    """One echo request from a raw socket; its reply's checksum and data
+    checked here (ping counts a reply with a bad checksum)."""
+    r = in_ns(ns, sys.executable, '-c', ECHO_CHECK, addr, timeout=60)
+    if r.returncode != 0:
+        failures.append('the echo reply has a bad checksum, other data, or never came')
 
 
 def nc_udp(ns, addr):
@@ -156,6 +195,7 @@ def case_static(ns, exe):
         if app.p.poll() is None and 'no TCP' not in app.out:
             pass
         ping_ok(ns, '10.0.0.2', failures)
+        echo_checked(ns, '10.0.0.2', failures)
         ping_ok(ns, '10.0.0.2', failures, '-f', count=10000)
         ping_ok(ns, '10.0.0.2', failures, '-s', '65507', count=3)
         nc_udp(ns, '10.0.0.2')
