@@ -12,7 +12,7 @@ static int drop(enum mira_tcpip_drop *why, enum mira_tcpip_drop reason, int err)
     return err;
 }
 
-int mira_ipv4_parse(const uint8_t *p, size_t len, struct mira_ipv4_hdr *h, enum mira_tcpip_drop *why)
+int mira_ipv4_hdr_parse(const uint8_t *p, size_t len, struct mira_ipv4_hdr *h, enum mira_tcpip_drop *why)
 {
     if (len < MIRA_IPV4_HDR_LEN)
         return drop(why, MIRA_DROP_IPV4_SHORT, MIRA_ECORRUPT);

@@ -1,4 +1,4 @@
-/* fuzz_ipv4.c - libFuzzer target of mira_ipv4_parse and the reassembler.
+/* fuzz_ipv4.c - libFuzzer target of mira_ipv4_hdr_parse and the reassembler.
  *
  * Input byte 0 even: the rest is one datagram: parse; what parses rebuilds
  * to the same header bytes.
@@ -60,7 +60,7 @@ static void raw(const uint8_t *data, size_t size)
 {
     struct mira_ipv4_hdr h;
     enum mira_tcpip_drop why = MIRA_DROP_NONE;
-    int n = mira_ipv4_parse(data, size, &h, &why);
+    int n = mira_ipv4_hdr_parse(data, size, &h, &why);
     if (n < 0) {
         if (why == MIRA_DROP_NONE || why >= MIRA_DROP_COUNT)
             abort();
@@ -118,7 +118,7 @@ static void script(const uint8_t *data, size_t size)
             dirty[key] = true;
         }
         struct mira_ipv4_hdr p;
-        if (mira_ipv4_parse(pkt, 20 + len, &p, NULL) != 20)
+        if (mira_ipv4_hdr_parse(pkt, 20 + len, &p, NULL) != 20)
             continue; /* beyond 65535: the parser's to refuse */
         if (!mf && nlasts[key] < MAX_LASTS)
             lasts[key][nlasts[key]++] = (uint32_t)(off + len);

@@ -28,7 +28,7 @@ static void check_drop(const uint8_t *p, size_t len, enum mira_tcpip_drop reason
     memset(&h, 0x5a, sizeof(h));
     before = h;
     enum mira_tcpip_drop why = MIRA_DROP_NONE;
-    assert_int_equal(mira_ipv4_parse(p, len, &h, &why), MIRA_ECORRUPT);
+    assert_int_equal(mira_ipv4_hdr_parse(p, len, &h, &why), MIRA_ECORRUPT);
     assert_int_equal(why, reason);
     assert_memory_equal(&h, &before, sizeof(h));
 }
@@ -38,7 +38,7 @@ static void test_real_datagrams(void **state)
     (void)state;
     struct mira_ipv4_hdr h;
     const uint8_t *ip = vec_tcp_syn + 14;
-    assert_int_equal(mira_ipv4_parse(ip, sizeof(vec_tcp_syn) - 14, &h, NULL), 20);
+    assert_int_equal(mira_ipv4_hdr_parse(ip, sizeof(vec_tcp_syn) - 14, &h, NULL), 20);
     assert_int_equal(h.proto, MIRA_IPV4_PROTO_TCP);
     assert_int_equal(h.src, IP(10, 99, 0, 1));
     assert_int_equal(h.dst, IP(10, 99, 0, 2));
@@ -49,16 +49,16 @@ static void test_real_datagrams(void **state)
     assert_null(h.options);
 
     /* Linux's fragments of a 3008-byte echo request */
-    assert_int_equal(mira_ipv4_parse(vec_frag1 + 14, sizeof(vec_frag1) - 14, &h, NULL), 20);
+    assert_int_equal(mira_ipv4_hdr_parse(vec_frag1 + 14, sizeof(vec_frag1) - 14, &h, NULL), 20);
     assert_true(h.mf);
     assert_int_equal(h.frag_off, 0);
     assert_true(mira_ipv4_is_fragment(&h));
     uint16_t id = h.id;
-    assert_int_equal(mira_ipv4_parse(vec_frag2 + 14, sizeof(vec_frag2) - 14, &h, NULL), 20);
+    assert_int_equal(mira_ipv4_hdr_parse(vec_frag2 + 14, sizeof(vec_frag2) - 14, &h, NULL), 20);
     assert_true(h.mf);
     assert_int_equal(h.frag_off, 1480);
     assert_int_equal(h.id, id);
-    assert_int_equal(mira_ipv4_parse(vec_frag3 + 14, sizeof(vec_frag3) - 14, &h, NULL), 20);
+    assert_int_equal(mira_ipv4_hdr_parse(vec_frag3 + 14, sizeof(vec_frag3) - 14, &h, NULL), 20);
     assert_false(h.mf);
     assert_int_equal(h.frag_off, 2960);
     assert_int_equal(mira_ipv4_payload_len(&h), 3008 - 2960);
@@ -74,7 +74,7 @@ static void test_padding_ignored(void **state)
     assert_int_equal(mira_ipv4_build(p, sizeof(p), &h, 4), 20);
     memset(p + 24, 0xee, sizeof(p) - 24);
     struct mira_ipv4_hdr g;
-    assert_int_equal(mira_ipv4_parse(p, sizeof(p), &g, NULL), 20);
+    assert_int_equal(mira_ipv4_hdr_parse(p, sizeof(p), &g, NULL), 20);
     assert_int_equal(g.total_len, 24);
     assert_int_equal(mira_ipv4_payload_len(&g), 4);
 }
@@ -87,7 +87,7 @@ static void test_build_matches_linux(void **state)
         const uint8_t *ip = vecs[i] + 14;
         struct mira_ipv4_hdr h;
         uint8_t buf[20];
-        assert_int_equal(mira_ipv4_parse(ip, 1500, &h, NULL), 20);
+        assert_int_equal(mira_ipv4_hdr_parse(ip, 1500, &h, NULL), 20);
         assert_int_equal(mira_ipv4_build(buf, sizeof(buf), &h, mira_ipv4_payload_len(&h)), 20);
         assert_memory_equal(buf, ip, 20);
     }
@@ -105,7 +105,7 @@ static void test_options_skipped(void **state)
     assert_int_equal(mira_ipv4_build(p, 59, &h, 4), MIRA_ENOMEM);
     assert_int_equal(mira_ipv4_build(p, sizeof(p), &h, 4), 60);
     struct mira_ipv4_hdr g;
-    assert_int_equal(mira_ipv4_parse(p, sizeof(p), &g, NULL), 60);
+    assert_int_equal(mira_ipv4_hdr_parse(p, sizeof(p), &g, NULL), 60);
     assert_ptr_equal(g.options, p + 20);
     assert_memory_equal(g.options, opts, 40);
     assert_int_equal(mira_ipv4_payload_len(&g), 4);
@@ -123,7 +123,7 @@ static void test_malformed(void **state)
     size_t n = 43;
     memcpy(p, ip, n);
     struct mira_ipv4_hdr h;
-    assert_int_equal(mira_ipv4_parse(p, n, &h, NULL), 20);
+    assert_int_equal(mira_ipv4_hdr_parse(p, n, &h, NULL), 20);
 
     for (size_t k = 0; k < 20; k++)
         check_drop(p, k, MIRA_DROP_IPV4_SHORT);
@@ -171,7 +171,7 @@ static void test_malformed(void **state)
     mira_store_be16(p + 6, 65504 / 8);
     mira_store_be16(p + 2, 20 + 11);
     refresh_checksum(p);
-    assert_int_equal(mira_ipv4_parse(p, n, &h, NULL), 20);
+    assert_int_equal(mira_ipv4_hdr_parse(p, n, &h, NULL), 20);
     assert_int_equal(h.frag_off, 65504);
     mira_store_be16(p + 2, 20 + 12);
     refresh_checksum(p);

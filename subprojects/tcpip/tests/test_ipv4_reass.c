@@ -126,7 +126,7 @@ static void test_linux_fragments_every_order(void **state)
         for (int k = 0; k < 3; k++) {
             struct mira_ipv4_hdr h;
             const uint8_t *ip = v[orders[o][k]];
-            assert_int_equal(mira_ipv4_parse(ip, 1500, &h, NULL), 20);
+            assert_int_equal(mira_ipv4_hdr_parse(ip, 1500, &h, NULL), 20);
             got = mira_ipv4_reass_input(&f->r, &h, ip + 20, (uint64_t)o * MS, NULL);
             assert_int_equal(got, k < 2 ? 0 : 3008);
         }

@@ -2,7 +2,7 @@
  * mira/tcpip/drop.h - why the wire layer refused a packet.
  *
  * The contract of every mira/tcpip parser (mira_eth_parse, mira_arp_parse,
- * mira_ipv4_parse, mira_icmp_parse, mira_udp_parse, mira_tcp_parse,
+ * mira_ipv4_hdr_parse, mira_icmp_parse, mira_udp_parse, mira_tcp_parse,
  * mira_dhcp_parse, the reassembler's input): on success a non-negative
  * count (a header length, a payload length); on a packet to drop a
  * negative MIRA_E* (mira/error.h) and, through the `why` pointer when it is

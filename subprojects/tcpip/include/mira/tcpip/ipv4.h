@@ -1,7 +1,7 @@
 /*
  * mira/tcpip/ipv4.h - the IPv4 header (RFC 791): parse, validate, build.
  *
- * Contract: mira/tcpip/drop.h.  mira_ipv4_parse checks, in this order:
+ * Contract: mira/tcpip/drop.h.  mira_ipv4_hdr_parse checks, in this order:
  * at least 20 bytes (IPV4_SHORT), version 4 (IPV4_VERSION), IHL >= 5 and
  * the header inside the buffer (IPV4_IHL), IHL*4 <= total length <= len
  * (IPV4_TOTAL_LENGTH; bytes after the total length are Ethernet padding and
@@ -38,10 +38,10 @@ struct mira_ipv4_hdr {
     const uint8_t *options; /* hdr_len - 20 bytes of options, or NULL */
 };
 
-/* mira_ipv4_parse: parses and validates the datagram at [p, p + len) into
+/* mira_ipv4_hdr_parse: parses and validates the datagram at [p, p + len) into
  * *h; returns the header length.  The payload is [p + h->hdr_len,
  * p + h->total_len); h->options points into p. */
-int mira_ipv4_parse(const uint8_t *p, size_t len, struct mira_ipv4_hdr *h, enum mira_tcpip_drop *why);
+int mira_ipv4_hdr_parse(const uint8_t *p, size_t len, struct mira_ipv4_hdr *h, enum mira_tcpip_drop *why);
 
 /* mira_ipv4_payload_len: total length minus header length. */
 static inline size_t mira_ipv4_payload_len(const struct mira_ipv4_hdr *h)

@@ -91,7 +91,7 @@ int mira_ipv4_reass_init(struct mira_ipv4_reass *r, const struct mira_ipv4_reass
                          const struct mira_ipv4_reass_allocator *allocator);
 
 /* mira_ipv4_reass_input: takes the fragment whose header h was parsed by
- * mira_ipv4_parse and whose payload (mira_ipv4_payload_len(h) bytes) is at
+ * mira_ipv4_hdr_parse and whose payload (mira_ipv4_payload_len(h) bytes) is at
  * payload, at time now.  First expires old datagrams and releases a
  * complete one not taken.  Returns 0 when the fragment is kept and its
  * datagram still incomplete; the datagram's payload length (> 0) when this
