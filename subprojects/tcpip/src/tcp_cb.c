@@ -376,6 +376,11 @@ static void enter_closed(struct tcp_cb *cb, int error)
     cb->wake |= TCP_WAKE_READ | TCP_WAKE_WRITE | TCP_WAKE_STATE;
 }
 
+void tcp_cb_drop(struct tcp_cb *cb, int error)
+{
+    enter_closed(cb, error);
+}
+
 void tcp_cb_abort(struct tcp_cb *cb)
 {
     if (cb->state >= TCP_SYN_RECEIVED && cb->state != TCP_TIME_WAIT)
@@ -707,6 +712,10 @@ static void take_fin(struct tcp_cb *cb, mira_time_t now)
         return;
     cb->fin_received = true;
     cb->rcv_nxt++;
+    /* Nothing lies beyond the end of the stream: bytes a broken peer sent
+     * past its FIN are forgotten. */
+    cb->ooo_count = 0;
+    cb->ooo_fin = false;
     if (tcp_seq_lt(cb->rcv_adv, cb->rcv_nxt))
         cb->rcv_adv = cb->rcv_nxt;
     cb->ack_now = true;

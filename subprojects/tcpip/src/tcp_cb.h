@@ -238,6 +238,10 @@ void tcp_cb_close(struct tcp_cb *cb, mira_time_t now);
 /* tcp_cb_abort: sends a RST when synchronized and goes CLOSED. */
 void tcp_cb_abort(struct tcp_cb *cb);
 
+/* tcp_cb_drop: goes CLOSED with error (0: none) without a word to the
+ * peer (an ICMP hard error, the stack closing). */
+void tcp_cb_drop(struct tcp_cb *cb, int error);
+
 /* tcp_cb_deadline: the earliest timer deadline, MIRA_TIME_NEVER if none. */
 mira_time_t tcp_cb_deadline(const struct tcp_cb *cb);
 
