@@ -122,15 +122,13 @@ static uint16_t window_field(struct tcp_cb *cb, bool syn)
     uint32_t step = min32(cb->rcv.cap / 2, cb->cfg.mss);
     if (w > cur && w - cur < step)
         w = cur;
+    /* Rounded down to the scale, the edge shown may lie up to 2^shift - 1
+     * left of one shown before (RFC 7323 2.4 allows it: rounding up would
+     * promise room the ring does not have).  RCV.ADV keeps the furthest
+     * edge ever shown, and what lies before it is accepted (2.4 rule 1). */
     uint32_t field = w >> shift;
-    /* Rounding down must not show the peer a retracted edge: round up
-     * then, but RCV.ADV, what we accept, stays within the ring (else each
-     * rounding would add to the last). */
-    if ((field << shift) < cur)
-        field = min32((cur + (1u << shift) - 1) >> shift, 65535);
-    uint32_t edge = min32(field << shift, w > cur ? w : cur);
-    if (tcp_seq_gt(cb->rcv_nxt + edge, cb->rcv_adv))
-        cb->rcv_adv = cb->rcv_nxt + edge;
+    if (tcp_seq_gt(cb->rcv_nxt + (field << shift), cb->rcv_adv))
+        cb->rcv_adv = cb->rcv_nxt + (field << shift);
     return (uint16_t)field;
 }
 

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,6 +45,8 @@ struct h_net {
     struct mira_tcp_hdr log[2][H_LOG];
     mira_time_t log_at[2][H_LOG];
     size_t log_len[2][H_LOG];
+    uint32_t edge[2];       /* the right edge each side advertised last */
+    bool edge_set[2];
 };
 
 static inline uint32_t h_rand(struct h_net *n)
@@ -79,6 +82,19 @@ static inline void h_output(void *ctx, struct tcp_cb *cb, const struct mira_tcp_
     n->log_len[from][i] = len;
     if (off + len > cb->snd.len)
         abort(); /* the core sent bytes it does not hold */
+    if ((h->flags & MIRA_TCP_ACK) && !(h->flags & MIRA_TCP_SYN)) {
+        /* The right edge a side advertises never moves left (RFC 9293
+         * 3.8.6.2.2) but by less than the scale's rounding (RFC 7323 2.4). */
+        uint8_t shift = cb->wscale_ok ? cb->rcv_wscale : 0;
+        uint32_t edge = h->ack + ((uint32_t)h->window << shift);
+        if (n->edge_set[from] && tcp_seq_lt(edge + (1u << shift) - 1, n->edge[from])) {
+            fprintf(stderr, "side %d retracted its window's right edge: %u < %u (ack %u win %u flags %x state %s)\n", from, edge, n->edge[from], h->ack, h->window, h->flags, tcp_state_name(cb->state));
+            abort();
+        }
+        if (!n->edge_set[from] || tcp_seq_gt(edge, n->edge[from]))
+            n->edge[from] = edge;
+        n->edge_set[from] = true;
+    }
     struct h_pkt *p = calloc(1, sizeof(*p));
     int olen = mira_tcp_options_len(&h->opts);
     if (p == NULL || olen < 0)

@@ -276,6 +276,31 @@ static void test_delayed_ack(void **state)
     h_fini(&n);
 }
 
+/* Data beyond a hole is kept and delivered once the hole fills; a
+ * duplicate ACK goes out at once for each such segment. */
+static void test_out_of_order_kept(void **state)
+{
+    (void)state;
+    struct h_net n;
+    struct tcp_config c = cfg_default();
+    h_init(&n, &c, 65536, 65536, 3);
+    open_pair(&n);
+    uint32_t rn = n.cb[A].rcv_nxt, una = n.cb[A].snd_una;
+    unsigned before = n.sent[A];
+    inject(&n, A, MIRA_TCP_ACK, rn + 3, una, "def", 3);
+    inject(&n, A, MIRA_TCP_ACK, rn + 6, una, "ghi", 3);
+    assert_int_equal(n.sent[A], before + 2);
+    assert_int_equal(h_last(&n, A, 0)->ack, rn);
+    assert_int_equal(tcp_cb_readable(&n.cb[A]), 0);
+    inject(&n, A, MIRA_TCP_ACK, rn, una, "abc", 3);
+    assert_int_equal(n.cb[A].rcv_nxt, rn + 9);
+    assert_int_equal(h_last(&n, A, 0)->ack, rn + 9); /* the hole filled: ACK at once */
+    char buf[16];
+    assert_int_equal(tcp_cb_read(&n.cb[A], buf, sizeof(buf), n.now), 9);
+    assert_memory_equal(buf, "abcdefghi", 9);
+    h_fini(&n);
+}
+
 /* --- closing --- */
 
 static void test_orderly_close(void **state)
@@ -668,6 +693,7 @@ int main(void)
         cmocka_unit_test(test_transfer_lossy),
         cmocka_unit_test(test_fast_retransmit),
         cmocka_unit_test(test_delayed_ack),
+        cmocka_unit_test(test_out_of_order_kept),
         cmocka_unit_test(test_orderly_close),
         cmocka_unit_test(test_time_wait_refin),
         cmocka_unit_test(test_simultaneous_close),
