@@ -4,7 +4,8 @@
 set -eu
 PACKAGES="meson ninja-build gcc libc6-dev pkg-config python3 libcmocka-dev
 libxen-dev libfdisk-dev zlib1g-dev valgrind liburing-dev fio
-iproute2 netcat-openbsd tcpdump iputils-ping util-linux"
+iproute2 netcat-openbsd tcpdump iputils-ping util-linux
+dnsmasq-base"
 
 missing=""
 for p in $PACKAGES; do
