@@ -1,0 +1,245 @@
+#!/usr/bin/env python3
+"""Mira's TCP (subprojects/tcpip, -Dnet=direct) against Linux's, over a tap
+inside a network namespace this test creates (and removes again, even on
+failure).  Linux is 10.0.0.1 on the tap, the app (tests/apps/tcpecho)
+10.0.0.2.
+
+usage: tcpip_tcp.py TCPECHO_EXE CASE
+CASE:
+  linux-client  Linux connects to the app's echo, sends 10 MiB of random
+                bytes while reading the echo, half-closes; the echo comes
+                back whole (sha256 equal both ways: 10 MiB each way) and
+                the app says "echoed 10485760 bytes".
+  linux-server  the same with the app connecting to a Linux listener.
+  peer-reset    Linux resets the connection (SO_LINGER 0): the app's read
+                ends with "closed" after the bytes it had.
+  peer-vanish   Linux stops reading (small SO_RCVBUF) so the app's echo
+                waits behind a zero window, then 10.0.0.1 leaves the tap:
+                nothing answers any more, and the app's probes give up
+                (--stack0-tcp-retries=4): "echo ended: timed out".
+Every case ends the app with SIGTERM: status 0 (under valgrind via
+MIRA_TEST_WRAPPER, no leak).  Skipped (77) without root or ip.
+"""
+import hashlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+SKIP = 77
+NS_ADDR, APP_ADDR, PORT = '10.0.0.1', '10.0.0.2', 5001
+TOTAL = 10 * 1024 * 1024
+
+
+def sh(*cmd):
+    return subprocess.run(list(cmd), capture_output=True, text=True)
+
+
+def wrapper():
+    return os.environ.get('MIRA_TEST_WRAPPER', '').split()
+
+
+def slow():
+    return 10 if wrapper() else 1
+
+
+# --- the Linux side, run inside the namespace (this script, --helper) ---
+
+def exchange(s):
+    """Sends TOTAL random bytes on s while reading what comes back; returns
+    the sha256 of both."""
+    data = os.urandom(TOTAL)
+    got = hashlib.sha256()
+    n = [0]
+
+    def reader():
+        while True:
+            b = s.recv(1 << 16)
+            if not b:
+                return
+            got.update(b)
+            n[0] += len(b)
+
+    t = threading.Thread(target=reader)
+    t.start()
+    s.sendall(data)
+    s.shutdown(socket.SHUT_WR)
+    t.join()
+    print(f'sent {TOTAL} sha256 {hashlib.sha256(data).hexdigest()}')
+    print(f'received {n[0]} sha256 {got.hexdigest()}', flush=True)
+
+
+def helper(case):
+    if case == 'linux-server':
+        ls = socket.socket()
+        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        ls.bind((NS_ADDR, PORT))
+        ls.listen(1)
+        print('listening', flush=True)
+        s, _ = ls.accept()
+        exchange(s)
+        s.close()
+        return
+    s = socket.socket()
+    if case == 'peer-vanish':
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.settimeout(30 * slow())
+    s.connect((APP_ADDR, PORT))
+    if case == 'linux-client':
+        exchange(s)
+        s.close()
+    elif case == 'peer-reset':
+        s.sendall(b'x' * 1000)
+        got = 0
+        while got < 1000:
+            got += len(s.recv(1000 - got))
+        print('echoed 1000, resetting', flush=True)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b'\x01\x00\x00\x00\x00\x00\x00\x00')
+        s.close()
+    else:  # peer-vanish: send without reading until told to stop
+        s.settimeout(None)
+        threading.Thread(target=lambda: s.sendall(b'v' * (32 << 20)), daemon=True).start()
+        print('streaming', flush=True)
+        sys.stdin.readline()
+
+
+# --- the test ---
+
+def start(ns, cmd, **kw):
+    full = ['ip', 'netns', 'exec', ns] + cmd
+    print('$ ' + ' '.join(full), flush=True)
+    return subprocess.Popen(full, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.PIPE, text=True, **kw)
+
+
+class Lines:
+    """The app's stdout lines, read in a thread so nothing blocks."""
+
+    def __init__(self, p):
+        self.lines = []
+        self.t = threading.Thread(target=self.run, args=(p,), daemon=True)
+        self.t.start()
+
+    def run(self, p):
+        for line in p.stdout:
+            self.lines.append(line.rstrip('\n'))
+
+    def wait(self, pred, what, failures, limit):
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < limit * slow():
+            if any(pred(l) for l in self.lines):
+                return True
+            time.sleep(0.05)
+        failures.append('never: ' + what)
+        return False
+
+
+def stop(p, name):
+    if p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+    try:
+        out, err = p.communicate(timeout=60 * slow())
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, err = p.communicate()
+    print(f'--- {name}: status {p.returncode} ---\n{out or ""}{err}---', flush=True)
+    return p.returncode
+
+
+def run_case(ns, exe, case):
+    failures = []
+    for cmd in (['ip', '-n', ns, 'link', 'set', 'lo', 'up'],
+                ['ip', '-n', ns, 'tuntap', 'add', 'mtap0', 'mode', 'tap'],
+                ['ip', '-n', ns, 'addr', 'add', NS_ADDR + '/24', 'dev', 'mtap0'],
+                ['ip', '-n', ns, 'link', 'set', 'mtap0', 'up']):
+        r = sh(*cmd)
+        if r.returncode != 0:
+            return [f'{" ".join(cmd)}: {r.stderr.strip()}']
+    me = [sys.executable, os.path.abspath(__file__), '--helper', case]
+    args = ['--stack0-netif-tap=mtap0', f'--stack0-ipv4={APP_ADDR}/24',
+            '--stack0-gateway=0.0.0.0', f'--port={PORT}']
+    if case == 'peer-vanish':
+        args.append('--stack0-tcp-retries=4')
+    helper_p = None
+    if case == 'linux-server':
+        helper_p = start(ns, me)
+        if helper_p.stdout.readline().strip() != 'listening':
+            stop(helper_p, 'linux')
+            return ['the Linux listener did not start']
+        args += ['--mode=client', f'--peer={NS_ADDR}']
+    app = start(ns, wrapper() + [exe] + args)
+    lines = Lines(app)
+    try:
+        if case != 'linux-server':
+            lines.wait(lambda l: l == f'listening on {PORT}', 'the app listens', failures, 30)
+            if failures:
+                return failures
+            helper_p = start(ns, me)
+        if case in ('linux-client', 'linux-server'):
+            out, err = helper_p.communicate(timeout=300 * slow())
+            print(f'--- linux ---\n{out}{err}---')
+            sums = [l.split()[-1] for l in out.splitlines() if 'sha256' in l]
+            if helper_p.returncode != 0 or len(sums) != 2:
+                failures.append(f'the Linux side failed (status {helper_p.returncode})')
+            elif sums[0] != sums[1] or f'received {TOTAL} ' not in out:
+                failures.append('the echo differs from what was sent')
+            lines.wait(lambda l: l == f'echoed {TOTAL} bytes', f'"echoed {TOTAL} bytes"',
+                       failures, 30)
+        elif case == 'peer-reset':
+            out, err = helper_p.communicate(timeout=60 * slow())
+            print(f'--- linux ---\n{out}{err}---')
+            lines.wait(lambda l: l == 'echo ended: closed after 1000 bytes',
+                       '"echo ended: closed after 1000 bytes"', failures, 30)
+        else:
+            if helper_p.stdout.readline().strip() != 'streaming':
+                failures.append('the Linux side did not connect')
+                return failures
+            time.sleep(2 * slow())  # the windows fill up both ways
+            r = sh('ip', '-n', ns, 'addr', 'del', NS_ADDR + '/24', 'dev', 'mtap0')
+            if r.returncode != 0:
+                failures.append('addr del: ' + r.stderr.strip())
+            t0 = time.monotonic()
+            lines.wait(lambda l: l.startswith('echo ended: timed out'),
+                       '"echo ended: timed out"', failures, 120)
+            print(f'gave up {time.monotonic() - t0:.1f} s after the peer vanished')
+            helper_p.stdin.write('\n')
+            helper_p.stdin.flush()
+    finally:
+        status = stop(app, 'app')
+        if helper_p is not None and helper_p.poll() is None:
+            helper_p.kill()
+            helper_p.communicate()
+    if status != 0:
+        failures.append(f'the app ended with status {status}, expected 0')
+    print('\n'.join(['app lines:'] + lines.lines))
+    return failures
+
+
+def main():
+    if len(sys.argv) == 3 and sys.argv[1] == '--helper':
+        helper(sys.argv[2])
+        return 0
+    exe, case = sys.argv[1], sys.argv[2]
+    if os.geteuid() != 0 or shutil.which('ip') is None:
+        print('skipped: needs root (network namespaces) and ip')
+        return SKIP
+    ns = f'mira-tcp-{os.getpid()}'
+    r = sh('ip', 'netns', 'add', ns)
+    if r.returncode != 0:
+        print('skipped: ip netns add: ' + r.stderr.strip())
+        return SKIP
+    try:
+        failures = run_case(ns, exe, case)
+    finally:
+        sh('ip', 'netns', 'del', ns)
+    for f in failures:
+        print('FAIL: ' + f)
+    return 1 if failures else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
