@@ -134,6 +134,19 @@ static const struct gen_device *find_device(const struct gen_app *app, const cha
     return NULL;
 }
 
+/* "kv0-block": USER "kv0" (a C identifier), then "-" and its kind. */
+static int stacked_name_ok(const char *name, const char *kind)
+{
+    const char *dash = strchr(name, '-');
+    size_t ulen = dash ? (size_t)(dash - name) : 0;
+    char user[32];
+    if (dash == NULL || ulen == 0 || ulen >= sizeof(user) || strcmp(dash + 1, kind) != 0)
+        return 0;
+    memcpy(user, name, ulen);
+    user[ulen] = '\0';
+    return is_identifier(user);
+}
+
 int gen_add_device(struct gen_app *app, const char *spec, char *err, size_t errlen)
 {
     if (app->ndev == GEN_MAX_DEVICES)
@@ -144,15 +157,23 @@ int gen_add_device(struct gen_app *app, const char *spec, char *err, size_t errl
         field(spec, 2, d.driver, sizeof(d.driver)) != 1 ||
         field(spec, 3, d.lower, sizeof(d.lower)) < 0 || count_colons(spec) > 3)
         return fail(err, errlen, "device '%s' is not NAME:KIND:DRIVER[:LOWER]", spec);
-    if (!is_identifier(d.name))
-        return fail(err, errlen, "device name '%s' is not a C identifier", d.name);
     if (find_kind(d.kind) == NULL)
         return fail(err, errlen, "device '%s' has unknown kind '%s' "
                     "(known: console, block, kv_ro, netif, stack)", d.name, d.kind);
+    d.stacked = strchr(d.name, '-') != NULL;
+    if (d.stacked ? !stacked_name_ok(d.name, d.kind) : !is_identifier(d.name))
+        return fail(err, errlen, "device name '%s' is not a C identifier (or USER-KIND for "
+                    "a stacked device)", d.name);
+    for (size_t i = 0; i <= strlen(d.name); i++)
+        d.ident[i] = d.name[i] == '-' ? '_' : d.name[i];
     if (!is_driver_name(d.driver))
         return fail(err, errlen, "device '%s' has a bad driver name '%s'", d.name, d.driver);
     if (find_device(app, d.name, app->ndev))
         return fail(err, errlen, "device name '%s' is used twice", d.name);
+    for (int i = 0; i < app->ndev; i++)
+        if (strcmp(app->dev[i].ident, d.ident) == 0)
+            return fail(err, errlen, "devices '%s' and '%s' have one C name", app->dev[i].name,
+                        d.name);
     app->dev[app->ndev++] = d;
     return 0;
 }
@@ -162,6 +183,11 @@ int gen_add_disk(struct gen_app *app, const char *spec, char *err, size_t errlen
     const char *eq = strchr(spec, '=');
     if (eq == NULL || eq[1] == '\0')
         return fail(err, errlen, "disk '%s' is not DEV=PATH", spec);
+    /* The path goes into a C string (main.c) and a quoted .xl value. */
+    for (const char *p = eq + 1; *p; p++)
+        if (*p == '"' || *p == '\'' || *p == '\\' || (unsigned char)*p < 0x20)
+            return fail(err, errlen, "disk path '%s' has a quote, backslash or control "
+                        "character", eq + 1);
     for (int i = 0; i < app->ndev; i++) {
         if (strlen(app->dev[i].name) == (size_t)(eq - spec) &&
             strncmp(app->dev[i].name, spec, (size_t)(eq - spec)) == 0) {
@@ -191,6 +217,21 @@ int gen_check(const struct gen_app *app, char *err, size_t errlen)
         if (d->lower[0] && find_device(app, d->lower, i) == NULL)
             return fail(err, errlen, "device '%s' is layered over '%s', which is not "
                         "listed before it", d->name, d->lower);
+        if (!d->stacked)
+            continue;
+        /* kv0-block must be the lower of kv0, and of nothing else. */
+        size_t ulen = (size_t)(strchr(d->name, '-') - d->name);
+        int users = 0, named = 0;
+        for (int j = i + 1; j < app->ndev; j++) {
+            if (strcmp(app->dev[j].lower, d->name) != 0)
+                continue;
+            users++;
+            named |= strlen(app->dev[j].name) == ulen &&
+                     strncmp(app->dev[j].name, d->name, ulen) == 0;
+        }
+        if (users != 1 || !named)
+            return fail(err, errlen, "stacked device '%s' must be the lower device of "
+                        "'%.*s' alone", d->name, (int)ulen, d->name);
     }
     return 0;
 }
@@ -213,22 +254,32 @@ void gen_header(const struct gen_app *app, struct gen_buf *out)
             app->name, app->target);
     for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
         for (int i = 0; i < app->ndev; i++) {
-            if (strcmp(app->dev[i].kind, kinds[k].kind) == 0) {
+            if (strcmp(app->dev[i].kind, kinds[k].kind) == 0 && !app->dev[i].stacked) {
                 bprintf(out, "#include <%s>\n", kinds[k].header);
                 break;
             }
         }
     }
     bprintf(out, "\nint unikernel_start(");
+    int k = 0;
     for (int i = 0; i < app->ndev; i++)
-        bprintf(out, "%s%s *%s", i ? ", " : "", gen_kind_type(app->dev[i].kind),
-                app->dev[i].name);
-    bprintf(out, "%s);\n\n#endif\n", app->ndev ? "" : "void");
+        if (!app->dev[i].stacked)
+            bprintf(out, "%s%s *%s", k++ ? ", " : "", gen_kind_type(app->dev[i].kind),
+                    app->dev[i].ident);
+    bprintf(out, "%s);\n\n#endif\n", k ? "" : "void");
+}
+
+/* The C identifier of device name (a lower device's name as given). */
+static const char *ident_of(const struct gen_app *app, const char *name)
+{
+    const struct gen_device *d = find_device(app, name, app->ndev);
+    return d ? d->ident : name;
 }
 
 void gen_main_c(const struct gen_app *app, struct gen_buf *out)
 {
     char cname[40];
+    int xen = strcmp(app->target, "xen") == 0;
     bprintf(out, "/* Generated by mira-gen for the app \"%s\" (target %s). Do not edit:\n"
                  " * change the app's devices in its meson.build or the drivers with\n"
                  " * meson setup options. */\n"
@@ -243,21 +294,43 @@ void gen_main_c(const struct gen_app *app, struct gen_buf *out)
             bprintf(out, "#include <mira/%s.h>\n", cname);
         }
     }
+    /* Stacked devices are not in mira_app.h: their kinds' headers here. */
+    for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+        for (int i = 0; i < app->ndev; i++)
+            if (app->dev[i].stacked && strcmp(app->dev[i].kind, kinds[k].kind) == 0) {
+                bprintf(out, "#include <%s>\n", kinds[k].header);
+                break;
+            }
     bprintf(out, "#include \"mira_app.h\"\n\n");
+    /* On unix the image built for a stacked block device is the default of
+     * its file parameter, so the executable finds it from any directory. */
+    int baked = 0;
+    for (int i = 0; i < app->ndev; i++) {
+        const struct gen_device *d = &app->dev[i];
+        if (xen || d->disk == NULL || strcmp(d->driver, "block-file") != 0)
+            continue;
+        if (!baked++)
+            bprintf(out, "#include <mira/param.h>\n\n");
+        bprintf(out, "MIRA_PARAM_DECLARE(%s_file, \"%s-file\", \"%s\",\n"
+                     "                   \"the disk image the build made for %s\");\n",
+                d->ident, d->name, d->disk, d->name);
+    }
+    if (baked)
+        bprintf(out, "\n");
     /* Closing in reverse order: a layered device goes before its lower one. */
     bprintf(out, "/* Closes the first n devices, last connected first. */\n"
                  "static void close_devices(int n");
     for (int i = 0; i < app->ndev; i++)
-        bprintf(out, ", %s *%s", gen_kind_type(app->dev[i].kind), app->dev[i].name);
+        bprintf(out, ", %s *%s", gen_kind_type(app->dev[i].kind), app->dev[i].ident);
     bprintf(out, ")\n{\n");
     for (int i = app->ndev - 1; i >= 0; i--)
         bprintf(out, "    if (n > %d)\n        mira_%s_close(%s);\n", i, app->dev[i].kind,
-                app->dev[i].name);
+                app->dev[i].ident);
     if (app->ndev == 0)
         bprintf(out, "    (void)n;\n");
     bprintf(out, "}\n\nint mira_app_main(void)\n{\n");
     for (int i = 0; i < app->ndev; i++)
-        bprintf(out, "    %s *%s = NULL;\n", gen_kind_type(app->dev[i].kind), app->dev[i].name);
+        bprintf(out, "    %s *%s = NULL;\n", gen_kind_type(app->dev[i].kind), app->dev[i].ident);
     bprintf(out, app->ndev ? "    int err, status;\n" : "    int status;\n");
     for (int i = 0; i < app->ndev; i++) {
         const struct gen_device *d = &app->dev[i];
@@ -265,19 +338,22 @@ void gen_main_c(const struct gen_app *app, struct gen_buf *out)
         bprintf(out, "\n    err = mira_%s_connect(&%s, \"%s\"%s%s);\n"
                      "    if (err < 0) {\n"
                      "        close_devices(%d",
-                cname, d->name, d->name, d->lower[0] ? ", " : "", d->lower, i);
+                cname, d->ident, d->name, d->lower[0] ? ", " : "",
+                d->lower[0] ? ident_of(app, d->lower) : "", i);
         for (int j = 0; j < app->ndev; j++)
-            bprintf(out, ", %s", app->dev[j].name);
+            bprintf(out, ", %s", app->dev[j].ident);
         bprintf(out, ");\n"
                      "        return mira_connect_failed(\"%s\", \"%s\", err);\n"
                      "    }\n", d->name, d->driver);
     }
     bprintf(out, "\n    status = unikernel_start(");
+    int k = 0;
     for (int i = 0; i < app->ndev; i++)
-        bprintf(out, "%s%s", i ? ", " : "", app->dev[i].name);
+        if (!app->dev[i].stacked)
+            bprintf(out, "%s%s", k++ ? ", " : "", app->dev[i].ident);
     bprintf(out, ");\n    close_devices(%d", app->ndev);
     for (int j = 0; j < app->ndev; j++)
-        bprintf(out, ", %s", app->dev[j].name);
+        bprintf(out, ", %s", app->dev[j].ident);
     bprintf(out, ");\n    return status;\n}\n");
 }
 

@@ -109,6 +109,85 @@ static void test_layered_main_c(void **state)
     gen_buf_free(&b);
 }
 
+/* A kv_ro over FAT gets its block device from the generator (BRIEF
+ * section 7: kv0 gets kv0-block): connected first, closed last, its
+ * parameters kv0-block-*, and not a parameter of unikernel_start. */
+static void test_stacked_main_c(void **state)
+{
+    (void)state;
+    struct gen_app app = { .name = "kv_ro", .target = "unix", .memory_mib = 32 };
+    add_ok(&app, "console0:console:console-unix");
+    add_ok(&app, "kv0-block:block:block-file");
+    add_ok(&app, "kv0:kv_ro:fat:kv0-block");
+    assert_int_equal(gen_add_disk(&app, "kv0-block=/b/kv0.img", err, sizeof(err)), 0);
+    assert_int_equal(gen_check(&app, err, sizeof(err)), 0);
+    struct gen_buf b = { 0 };
+    gen_main_c(&app, &b);
+    assert_non_null(strstr(b.data, "err = mira_block_file_connect(&kv0_block, \"kv0-block\");"));
+    assert_non_null(strstr(b.data, "err = mira_fat_connect(&kv0, \"kv0\", kv0_block);"));
+    assert_true(strstr(b.data, "mira_block_file_connect") < strstr(b.data, "mira_fat_connect"));
+    assert_true(strstr(b.data, "mira_kv_ro_close(kv0)") < strstr(b.data, "mira_block_close(kv0_block)"));
+    assert_non_null(strstr(b.data, "status = unikernel_start(console0, kv0);"));
+    assert_non_null(strstr(b.data, "#include <mira/block.h>"));
+    assert_non_null(strstr(b.data,
+        "MIRA_PARAM_DECLARE(kv0_block_file, \"kv0-block-file\", \"/b/kv0.img\","));
+    gen_buf_free(&b);
+    gen_header(&app, &b);
+    assert_non_null(strstr(b.data,
+        "int unikernel_start(struct mira_console *console0, struct mira_kv_ro *kv0);"));
+    assert_null(strstr(b.data, "mira/block.h"));
+    gen_buf_free(&b);
+
+    /* On xen the image is the .xl's disk, and nothing is baked in. */
+    app.target = "xen";
+    app.kernel = "/b/kv_ro.xen";
+    app.dev[1].driver[0] = '\0';
+    strcpy(app.dev[1].driver, "block-blkfront");
+    gen_main_c(&app, &b);
+    assert_null(strstr(b.data, "MIRA_PARAM_DECLARE"));
+    assert_non_null(strstr(b.data, "mira_block_blkfront_connect(&kv0_block, \"kv0-block\");"));
+    gen_buf_free(&b);
+    gen_xl(&app, &b);
+    assert_non_null(strstr(b.data,
+        "disk = [ 'format=raw, vdev=xvda, access=rw, target=/b/kv0.img' ]\n"));
+    gen_buf_free(&b);
+}
+
+static void test_stacked_bad(void **state)
+{
+    (void)state;
+    static const char *const bad_names[] = {
+        "kv0-blocks:block:block-file", "-block:block:block-file", "kv0-kv_ro:block:block-file",
+        "0kv-block:block:block-file", "kv0-block-x:block:block-file",
+    };
+    for (size_t i = 0; i < sizeof(bad_names) / sizeof(bad_names[0]); i++) {
+        struct gen_app app = { 0 };
+        assert_int_equal(gen_add_device(&app, bad_names[i], err, sizeof(err)), -1);
+    }
+    /* kv0_block and kv0-block would be one C variable. */
+    struct gen_app clash = { 0 };
+    add_ok(&clash, "kv0_block:block:block-file");
+    assert_int_equal(gen_add_device(&clash, "kv0-block:block:block-file", err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "one C name"));
+    /* A stacked device nobody uses, or used by a device of another name. */
+    static const char *const orphan[][2] = {
+        { "kv0-block:block:block-file", "kv1:kv_ro:fat" },
+        { "kv0-block:block:block-file", "kv1:kv_ro:fat:kv0-block" },
+    };
+    for (size_t i = 0; i < 2; i++) {
+        struct gen_app app = { .name = "x", .target = "unix", .memory_mib = 32 };
+        add_ok(&app, orphan[i][0]);
+        add_ok(&app, orphan[i][1]);
+        assert_int_equal(gen_check(&app, err, sizeof(err)), -1);
+        assert_non_null(strstr(err, "kv0-block"));
+    }
+    /* A disk path that would break main.c's string or the .xl's quotes. */
+    struct gen_app app = { .name = "x", .target = "unix", .memory_mib = 32 };
+    add_ok(&app, "kv0-block:block:block-file");
+    assert_int_equal(gen_add_disk(&app, "kv0-block=/a\"b", err, sizeof(err)), -1);
+    assert_int_equal(gen_add_disk(&app, "kv0-block=/a'b", err, sizeof(err)), -1);
+}
+
 static void test_header(void **state)
 {
     (void)state;
@@ -162,6 +241,8 @@ int main(void)
         cmocka_unit_test(test_check),
         cmocka_unit_test(test_main_c),
         cmocka_unit_test(test_layered_main_c),
+        cmocka_unit_test(test_stacked_main_c),
+        cmocka_unit_test(test_stacked_bad),
         cmocka_unit_test(test_header),
         cmocka_unit_test(test_xl),
     };
