@@ -3,7 +3,8 @@
 # Idempotent and quiet: packages already present are not fetched again.
 set -eu
 PACKAGES="meson ninja-build gcc libc6-dev pkg-config python3 libcmocka-dev
-libxen-dev libfdisk-dev zlib1g-dev valgrind liburing-dev fio"
+libxen-dev libfdisk-dev zlib1g-dev valgrind liburing-dev fio
+dosfstools mtools fdisk"
 
 missing=""
 for p in $PACKAGES; do

@@ -176,8 +176,13 @@ int fat_part_find(const struct fat_dev *d, uint32_t lba, int want, struct fat_pa
         *out = (struct fat_part){ 0, d->size, 0, "none" };
         return 0;
     }
+    bool jump = s[0] == 0xEB || s[0] == 0xE9;
     if (s[MBR_SIGNATURE] != 0x55 || s[MBR_SIGNATURE + 1] != 0xAA) {
         free(s);
+        if (want == FAT_PART_AUTO && jump) { /* a boot sector without its signature */
+            *out = (struct fat_part){ 0, d->size, 0, "none" };
+            return 0;
+        }
         return fail(why, "neither a FAT boot sector nor a partition table in sector 0",
                     MIRA_ECORRUPT);
     }
@@ -199,6 +204,15 @@ int fat_part_find(const struct fat_dev *d, uint32_t lba, int want, struct fat_pa
     if (err == 0 && pick < 0)
         err = fail(why, want == FAT_PART_AUTO ? "no FAT partition on the disk"
                                               : "no such partition on the disk", MIRA_ENOENT);
+    if (err < 0 && err != MIRA_ENOMEM && want == FAT_PART_AUTO && !gpt && jump) {
+        /* Sector 0 starts like a boot sector and holds no usable table:
+         * most likely a FAT volume with a broken BPB, which the volume
+         * check will name more precisely than "no partition". */
+        free(r);
+        *why = NULL;
+        *out = (struct fat_part){ 0, d->size, 0, "none" };
+        return 0;
+    }
     if (err == 0)
         *out = (struct fat_part){ r[pick].first * lba, r[pick].count * lba, r[pick].number,
                                   "mbr" };

@@ -716,6 +716,7 @@ static int write_table(const char *image, const char *table, int type, uint64_t 
     if (pt == NULL || fdisk_partition_set_type(pa, pt) != 0 ||
         fdisk_partition_set_start(pa, TABLE_START) != 0 ||
         fdisk_partition_set_size(pa, vol_sectors) != 0 ||
+        fdisk_partition_size_explicit(pa, 1) != 0 ||
         fdisk_partition_set_partno(pa, 0) != 0 ||
         fdisk_add_partition(cxt, pa, NULL) != 0) {
         fail("%s: libfdisk refused the partition", image);
@@ -786,6 +787,9 @@ static int make(const char *dir, const char *image, int want_type, const char *t
         vol += vol / 4 + 2048;
     }
     for (int tries = 0;; tries++) {
+        /* In a table the volume fills whole MiB, as partitioners align. */
+        if (overhead && !size)
+            vol = (vol + TABLE_START - 1) / TABLE_START * TABLE_START;
         int type = want_type;
         if (type == 0)
             type = vol * SECTOR >= (512ull << 20) ? 32 : vol * SECTOR <= (16ull << 20) ? 12 : 16;
