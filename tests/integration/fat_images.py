@@ -74,8 +74,9 @@ def check_image(mira_fat, kvtree, image, ref, label, extra=()):
     print(f'ok: {label}: {len(ref)} paths, every byte equal')
 
 
-def refused(mira_fat, kvtree, image, label):
-    """Both readers refuse image: status 1 with one line, no crash."""
+def refused(mira_fat, kvtree, image, label, reason):
+    """Both readers refuse image: status 1 with one line that says reason,
+    no crash."""
     r = run([mira_fat, 'ls', '-R', image])
     outcomes = [r]
     if r.returncode == 0:
@@ -90,14 +91,15 @@ def refused(mira_fat, kvtree, image, label):
         lines = o.stderr.decode(errors='replace').splitlines()
         check(len(lines) == 1 and lines[0].startswith('mira-fat: '),
               f'{label}: mira-fat stderr is not one line: {lines}')
+        check(lines and reason in lines[0], f'{label}: mira-fat does not say {reason!r}: {lines}')
         print(f'ok: {label}: mira-fat: {lines[0] if lines else ""}')
     k = run([kvtree, f'--kv0-block-file={image}'])
     check(k.returncode == 1, f'{label}: kvtree status {k.returncode}, expected 1 '
           f'{k.stderr.decode(errors="replace")!r}')
     err = k.stderr.decode(errors='replace').replace(image, 'IMAGE').strip().splitlines()
     out = k.stdout.decode(errors='replace').strip().splitlines()
-    why = [x for x in err if 'corrupt' in x or 'truncated' in x or 'leaves' in x]
-    check(why, f'{label}: kvtree gave no reason: {err} {out[-1:]}')
+    why = [x for x in err if reason in x]
+    check(why, f'{label}: kvtree does not say {reason!r}: {err} {out[-1:]}')
     if why:
         print(f'ok: {label}: kvtree: {why[0]}')
 
@@ -106,53 +108,81 @@ def corruptions(work, image, offset):
     """(label, path) of corrupt copies of image."""
     out = []
 
-    def variant(name, fn):
+    def variant(name, fn, reason):
         p = os.path.join(work, name + '.img')
         shutil.copy(image, p)
         fn(p, L.Volume(p, offset))
-        out.append((name, p))
+        out.append((name, p, reason))
     size = os.path.getsize(image)
-    variant('truncated-half', lambda p, v: os.truncate(p, offset + (size - offset) // 2))
-    variant('truncated-300', lambda p, v: os.truncate(p, offset + 300))
-    variant('bad-sector-size', lambda p, v: v.poke(offset + 11, struct.pack('<H', 1000)))
-    variant('bad-cluster-size', lambda p, v: v.poke(offset + 13, b'\x03'))
-    variant('no-signature', lambda p, v: v.poke(offset + 510, b'\0\0'))
-    variant('no-fats', lambda p, v: v.poke(offset + 16, b'\0'))
+    variant('truncated-half', lambda p, v: os.truncate(p, offset + (size - offset) // 2),
+            'truncated image')
+    variant('truncated-300', lambda p, v: os.truncate(p, offset + 300), 'truncated image')
+    variant('bad-sector-size', lambda p, v: v.poke(offset + 11, struct.pack('<H', 1000)),
+            'bytes per sector')
+    variant('bad-cluster-size', lambda p, v: v.poke(offset + 13, b'\x03'),
+            'sectors per cluster')
+    variant('no-signature', lambda p, v: v.poke(offset + 510, b'\0\0'), '55 AA')
+    variant('no-fats', lambda p, v: v.poke(offset + 16, b'\0'), 'no FAT')
 
     def loop(p, v):
         _, c = v.root_entry('LOOP.BIN')
         third = v.get_fat(v.get_fat(c))
         v.set_fat(third, c)  # the third cluster points back at the first
-    variant('looped-chain', loop)
+    variant('looped-chain', loop, 'loops')
 
     def oor(p, v):
         _, c = v.root_entry('OOR.BIN')
         v.set_fat(c, v.clusters + 10)
-    variant('cluster-out-of-range', oor)
+    variant('cluster-out-of-range', oor, 'leaves the volume')
 
     def past(p, v):
         at, _ = v.root_entry('PAST.BIN')
         v.poke(at + 26, struct.pack('<H', min(v.clusters + 50, 0xFFEF)))
         if v.type == 32:
             v.poke(at + 20, struct.pack('<H', (v.clusters + 50) >> 16))
-    variant('entry-past-end', past)
+    variant('entry-past-end', past, 'points past the end')
 
     def longer(p, v):
         at, _ = v.root_entry('LONGER.BIN')
         v.poke(at + 28, struct.pack('<I', 10 * v.cb))
-    variant('size-larger-than-chain', longer)
+    variant('size-larger-than-chain', longer,
+            'larger than its cluster chain')
     return out
+
+
+def stale_long_name(mira_fat, kvtree, work, image):
+    """A long name whose checksum no longer matches its 8.3 entry (as a
+    DOS program renaming the file leaves it) must not be used: the file
+    shows its 8.3 name, as mtools shows it."""
+    p = os.path.join(work, 'stale-lfn.img')
+    shutil.copy(image, p)
+    v = L.Volume(p, 0)
+    at, _ = v.root_entry('README.TXT')  # any root entry: walk back from it
+    with open(p, 'rb') as f:
+        f.seek(at - 32 * 64 if at > 32 * 64 else 0)
+        start = f.tell()
+        raw = f.read(at - start + 32 * 64)
+    hits = 0
+    for i in range(0, len(raw), 32):
+        e = raw[i:i + 32]
+        if len(e) == 32 and e[11] == 0x0F and e[0] != 0xE5:
+            v.poke(start + i + 13, bytes([e[13] ^ 0x5A]))
+            hits += 1
+    check(hits > 0, 'stale-lfn: no long-name entry found to corrupt')
+    ref = L.mtools_tree(p, 0, os.path.join(work, 'mcopy-stale'))
+    check_image(mira_fat, kvtree, p, ref, 'stale long names')
+    check(any('~' in k for k in ref), 'stale-lfn: mtools shows no 8.3 alias')
 
 
 def table_corruptions(work, image, table):
     out = []
 
-    def variant(name, fn):
+    def variant(name, fn, reason):
         p = os.path.join(work, f'{table}-{name}.img')
         shutil.copy(image, p)
         with open(p, 'r+b') as f:
             fn(f)
-        out.append((f'{table}-{name}', p))
+        out.append((f'{table}-{name}', p, reason))
     size = os.path.getsize(image)
     if table == 'mbr':
         def overlap(f):
@@ -160,25 +190,25 @@ def table_corruptions(work, image, table):
             e = f.read(16)
             f.seek(446 + 16)
             f.write(e[:8] + struct.pack('<II', 2048 + 100, 500))
-        variant('overlap', overlap)
+        variant('overlap', overlap, 'overlap')
 
         def leaves(f):
             f.seek(446 + 12)
             f.write(struct.pack('<I', size // 512))
-        variant('leaves-disk', leaves)
+        variant('leaves-disk', leaves, 'leaves the disk')
     else:
         def entries_crc(f):
             f.seek(512 + 72)
             lba = struct.unpack('<Q', f.read(8))[0]
             f.seek(lba * 512 + 40)
             f.write(b'\x7f')
-        variant('entries-crc', entries_crc)
+        variant('entries-crc', entries_crc, 'entries CRC')
 
         def header_crc(f):
             f.seek(512 + 48)
             f.write(struct.pack('<Q', size // 512 + 100))
-        variant('header-crc', header_crc)
-    variant('truncated', lambda f: f.truncate(2 * L.MIB))
+        variant('header-crc', header_crc, 'header CRC')
+    variant('truncated', lambda f: f.truncate(2 * L.MIB), 'leave')
     return out
 
 
@@ -194,11 +224,12 @@ def main():
             check(len(ref) > 140, f'mcopy read only {len(ref)} paths')
             check_image(mira_fat, kvtree, image, ref, f'FAT{fat} {table}')
             if table == 'none':
-                for label, bad in corruptions(work, image, offset):
-                    refused(mira_fat, kvtree, bad, f'FAT{fat} {label}')
+                for label, bad, reason in corruptions(work, image, offset):
+                    refused(mira_fat, kvtree, bad, f'FAT{fat} {label}', reason)
+                stale_long_name(mira_fat, kvtree, work, image)
             else:
-                for label, bad in table_corruptions(work, image, table):
-                    refused(mira_fat, kvtree, bad, f'FAT{fat} {label}')
+                for label, bad, reason in table_corruptions(work, image, table):
+                    refused(mira_fat, kvtree, bad, f'FAT{fat} {label}', reason)
                 # The partition named by the parameter, and a missing one.
                 r = run([kvtree, f'--kv0-block-file={image}', '--kv0-partition=1'])
                 check(r.returncode == 0, f'FAT{fat} {table}: --kv0-partition=1 status {r.returncode}')

@@ -252,8 +252,8 @@ static uint8_t short_checksum(const uint8_t *name)
     return sum;
 }
 
-/* "NAME    EXT" -> "name.ext" as the case bits say, bytes above 0x7F taken
- * as Latin-1 so the result is always UTF-8. */
+/* "NAME    EXT" -> "name.ext" as the case bits say; bytes above 0x7F are
+ * code page 850 (mtools' default OEM code page), written as UTF-8. */
 static void short_to_utf8(const uint8_t *raw, uint8_t ntres, char *out, char *as_stored)
 {
     char tmp[13];
@@ -275,7 +275,7 @@ static void short_to_utf8(const uint8_t *raw, uint8_t ntres, char *out, char *as
             tmp[n++] = (char)ch;
             if (lower && ch >= 'A' && ch <= 'Z')
                 ch = (uint8_t)(ch - 'A' + 'a');
-            k += fat_utf8_put(ch, out + k);
+            k += fat_utf8_put(ch < 0x80 ? ch : fat_cp850_high[ch - 0x80], out + k);
         }
     }
     tmp[n] = '\0';
