@@ -24,8 +24,13 @@ def check(cond, what):
         print('FAIL: ' + what)
 
 
+MIRA_FAT = None
+
+
 def run(args):
-    return subprocess.run(args, capture_output=True, env=L.ENV, timeout=300)
+    # Under `meson test --setup valgrind`, mira-fat runs under valgrind.
+    wrapper = os.environ.get('MIRA_TEST_WRAPPER', '').split() if args[0] == MIRA_FAT else []
+    return subprocess.run(wrapper + args, capture_output=True, env=L.ENV, timeout=3000)
 
 
 def one_line_error(r, label):
@@ -35,7 +40,9 @@ def one_line_error(r, label):
 
 
 def main():
+    global MIRA_FAT
     mira_fat, fat = os.path.abspath(sys.argv[1]), int(sys.argv[2])
+    MIRA_FAT = mira_fat
     with tempfile.TemporaryDirectory(dir='/var/tmp') as work:
         src = os.path.join(work, 'src')
         L.source_tree(src, 4096)
