@@ -30,6 +30,23 @@ static void free_aligned(void *p)
         free(((void **)p)[-1]);
 }
 
+static void *dev_alloc(const struct fat_dev *d, size_t len)
+{
+    if (d->alloc)
+        return d->alloc(d->ctx, len);
+    return alloc_aligned(len, d->unit ? d->unit : 1);
+}
+
+static void dev_release(const struct fat_dev *d, void *p)
+{
+    if (p == NULL)
+        return;
+    if (d->release)
+        d->release(d->ctx, p);
+    else
+        free_aligned(p);
+}
+
 int fat_dev_read(const struct fat_dev *d, uint64_t off, void *buf, size_t len)
 {
     if (len == 0)
@@ -40,7 +57,7 @@ int fat_dev_read(const struct fat_dev *d, uint64_t off, void *buf, size_t len)
     if (u <= 1 || (off % u == 0 && len % u == 0 && (uintptr_t)buf % u == 0))
         return d->read(d->ctx, off, buf, len);
     size_t cap = BOUNCE_MAX < u ? (size_t)u : BOUNCE_MAX;
-    uint8_t *bounce = alloc_aligned(cap, (size_t)u);
+    uint8_t *bounce = dev_alloc(d, cap);
     if (bounce == NULL)
         return MIRA_ENOMEM;
     uint8_t *out = buf;
@@ -65,7 +82,7 @@ int fat_dev_read(const struct fat_dev *d, uint64_t off, void *buf, size_t len)
         off += n;
         len -= n;
     }
-    free_aligned(bounce);
+    dev_release(d, bounce);
     return r;
 }
 
@@ -78,10 +95,10 @@ int fat_cache_init(struct fat_cache *c, const struct fat_dev *d)
     return 0;
 }
 
-void fat_cache_fini(struct fat_cache *c)
+void fat_cache_fini(struct fat_cache *c, const struct fat_dev *d)
 {
     for (int i = 0; i < FAT_CACHE_SLOTS; i++) {
-        free_aligned(c->slot[i].data);
+        dev_release(d, c->slot[i].data);
         c->slot[i].data = NULL;
         c->slot[i].off = UINT64_MAX;
     }
@@ -108,12 +125,12 @@ int fat_cache_bytes(struct fat_cache *c, const struct fat_dev *d, uint64_t off,
     uint64_t n = d->size - base < c->chunk ? d->size - base : c->chunk;
     if (in + len > n)
         return MIRA_ECORRUPT;
-    uint8_t *fresh = alloc_aligned(c->chunk, d->unit ? d->unit : 1);
+    uint8_t *fresh = dev_alloc(d, c->chunk);
     if (fresh == NULL)
         return MIRA_ENOMEM;
     int r = d->read(d->ctx, base, fresh, (size_t)n);
     if (r < 0) {
-        free_aligned(fresh);
+        dev_release(d, fresh);
         return r;
     }
     c->misses++;
@@ -123,7 +140,7 @@ int fat_cache_bytes(struct fat_cache *c, const struct fat_dev *d, uint64_t off,
     for (int i = 1; i < FAT_CACHE_SLOTS; i++)
         if (c->slot[i].stamp < victim->stamp)
             victim = &c->slot[i];
-    free_aligned(victim->data);
+    dev_release(d, victim->data);
     victim->data = fresh;
     victim->off = base;
     victim->len = (uint32_t)n;

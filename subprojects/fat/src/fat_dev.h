@@ -17,6 +17,11 @@ struct fat_dev {
     void *ctx;
     uint64_t size; /* the device's size in bytes, a multiple of unit */
     uint32_t unit; /* 1 (any request) or the sector size, a power of two */
+    /* alloc, release: buffers for read (bounce buffers, cache chunks) of
+     * len bytes, aligned to unit; NULL: malloc, suitably aligned.  (The
+     * driver takes mira_block_alloc's, as the block device wants.) */
+    void *(*alloc)(void *ctx, size_t len);
+    void (*release)(void *ctx, void *p);
 };
 
 /* fat_dev_read: reads len bytes at off (any alignment) into buf (any
@@ -45,8 +50,8 @@ struct fat_cache {
 /* fat_cache_init: an empty cache for d.  Returns 0 or MIRA_ENOMEM. */
 int fat_cache_init(struct fat_cache *c, const struct fat_dev *d);
 
-/* fat_cache_fini: frees c's chunks. */
-void fat_cache_fini(struct fat_cache *c);
+/* fat_cache_fini: frees c's chunks (allocated from d). */
+void fat_cache_fini(struct fat_cache *c, const struct fat_dev *d);
 
 /* fat_cache_bytes: copies len bytes at off (within one chunk: off % chunk
  * + len <= chunk) into out, from the cache or the device.  Returns 0 or a

@@ -32,6 +32,23 @@ static int block_read(void *ctx, uint64_t off, void *buf, size_t len)
     return mira_block_read(b, off / info.sector_size, buf, len);
 }
 
+/* Buffers the block device reads into come from mira_block_alloc: aligned
+ * as it wants, and (pages from the platform) defined for valgrind even
+ * though io_uring, not a system call, fills them. */
+static void *block_alloc(void *ctx, size_t len)
+{
+    struct mira_block *b = ctx;
+    struct mira_block_info info;
+    mira_block_info(b, &info);
+    return mira_block_alloc(b, (len + info.sector_size - 1) / info.sector_size);
+}
+
+static void block_release(void *ctx, void *p)
+{
+    (void)ctx;
+    mira_block_free(p);
+}
+
 /* A corrupt image is said once per operation, in one line. */
 static int said(struct fat_kv *s, int r)
 {
@@ -141,6 +158,8 @@ int mira_fat_connect(struct mira_kv_ro **out, const char *name, struct mira_bloc
         .ctx = lower,
         .size = info.sectors * info.sector_size,
         .unit = info.sector_size,
+        .alloc = block_alloc,
+        .release = block_release,
     };
     struct fat_part part;
     const char *why;

@@ -121,7 +121,7 @@ int fat_vol_mount(struct fat_vol *v, const struct fat_dev *dev, uint64_t base, u
 
 void fat_vol_unmount(struct fat_vol *v)
 {
-    fat_cache_fini(&v->cache);
+    fat_cache_fini(&v->cache, &v->dev);
 }
 
 struct fat_node fat_vol_root(const struct fat_vol *v)

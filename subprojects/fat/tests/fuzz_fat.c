@@ -55,7 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct mem m = { data, size };
     /* Sector-sized units, as over a block device: bounce buffers used. */
-    struct fat_dev d = { mem_read, &m, size - size % 512, 512 };
+    struct fat_dev d = { .read = mem_read, .ctx = &m, .size = size - size % 512, .unit = 512 };
     struct fat_part p;
     const char *why;
     if (fat_part_find(&d, 512, FAT_PART_AUTO, &p, &why) < 0)

@@ -29,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct mem m = { data, size };
     static const uint32_t lbas[] = { 512, 4096 };
     for (int l = 0; l < 2; l++) {
-        struct fat_dev d = { mem_read, &m, size - size % lbas[l], 1 };
+        struct fat_dev d = { .read = mem_read, .ctx = &m, .size = size - size % lbas[l], .unit = 1 };
         for (int want = -1; want <= 5; want++) {
             struct fat_part p;
             const char *why;
