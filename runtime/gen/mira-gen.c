@@ -8,8 +8,11 @@
  *
  * DEVICE is NAME:KIND:DRIVER[:LOWER], e.g. console0:console:console-unix
  * or stack0:stack:tcpip:net0 (a driver layered over device net0).  Devices
- * are passed to unikernel_start in the order given.  --data DEV: DEV's
- * connect takes its build-time data, mira_<driver>_<DEV> (see gen.h).
+ * are passed to unikernel_start in the order given, except stacked ones:
+ * a NAME of the form USER-KIND (kv0-block) is a lower device the build
+ * adds for USER (kv0:kv_ro:fat:kv0-block), C variable kv0_block.
+ * --data DEV: DEV's connect takes its build-time data,
+ * mira_<driver>_<DEV> (see gen.h).
  *
  * Writes DIR/main.c (connects each device, calls unikernel_start),
  * DIR/mira_app.h (the prototype unikernel_start must match: the build

@@ -43,6 +43,8 @@ void mira_param_add(const char *key, const char *value)
     *pp = p;
 }
 
+static const struct mira_param_decl *find_exact_decl(const char *key);
+
 const char *mira_param(const char *key, const char *dflt)
 {
     for (struct param *p = params; p; p = p->next) {
@@ -51,7 +53,11 @@ const char *mira_param(const char *key, const char *dflt)
             return p->value;
         }
     }
-    return dflt;
+    /* A declaration of this very key (not a "*-" wildcard) with a default
+     * overrides the caller's: how the build bakes in a value, e.g. the
+     * generated main.c's "kv0-block-file" naming the image built for kv0. */
+    const struct mira_param_decl *d = find_exact_decl(key);
+    return d != NULL && d->dflt != NULL ? d->dflt : dflt;
 }
 
 /* --- declarations: the "mira_params" section of pointers ---
@@ -86,6 +92,17 @@ const struct mira_param_decl *mira_param_find_decl(const char *key)
     for (size_t i = 0; i < n; i++) {
         const struct mira_param_decl *d = __start_mira_params[i];
         if (d != NULL && decl_matches(d, key))
+            return d;
+    }
+    return NULL;
+}
+
+static const struct mira_param_decl *find_exact_decl(const char *key)
+{
+    size_t n = decl_count();
+    for (size_t i = 0; i < n; i++) {
+        const struct mira_param_decl *d = __start_mira_params[i];
+        if (d != NULL && d->key[0] != '*' && strcmp(d->key, key) == 0)
             return d;
     }
     return NULL;

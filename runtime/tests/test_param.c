@@ -15,6 +15,7 @@
 MIRA_PARAM_DECLARE(zeta, "test-zeta", NULL, "declared last, sorted last");
 MIRA_PARAM_DECLARE(alpha, "test-alpha", "1", "a plain key");
 MIRA_PARAM_DECLARE(file, "*-file", "disk.img", "each device's image file");
+MIRA_PARAM_DECLARE(baked, "kv0-block-file", "/build/kv0.img", "a default baked in by the build");
 
 static int teardown(void **state)
 {
@@ -30,6 +31,17 @@ static void test_default_and_value(void **state)
     mira_param_add("block0-file", "other.img");
     assert_string_equal(mira_param("block0-file", "disk.img"), "other.img");
     assert_null(mira_param("missing", NULL));
+}
+
+/* An exact declaration's default wins over the caller's; a wildcard's does
+ * not; a given value wins over both. */
+static void test_declared_default(void **state)
+{
+    (void)state;
+    assert_string_equal(mira_param("kv0-block-file", "disk.img"), "/build/kv0.img");
+    assert_string_equal(mira_param("block9-file", "caller.img"), "caller.img");
+    mira_param_add("kv0-block-file", "mine.img");
+    assert_string_equal(mira_param("kv0-block-file", "disk.img"), "mine.img");
 }
 
 static void test_last_setting_wins(void **state)
@@ -111,9 +123,10 @@ static void test_help_lists_every_declaration(void **state)
 {
     (void)state;
     help_text[0] = '\0';
-    assert_int_equal(mira_param_each_help("  --", help_collect, NULL), 3);
+    assert_int_equal(mira_param_each_help("  --", help_collect, NULL), 4);
     assert_string_equal(help_text,
         "  --<device>-file          each device's image file (default: disk.img)\n"
+        "  --kv0-block-file         a default baked in by the build (default: /build/kv0.img)\n"
         "  --test-alpha             a plain key (default: 1)\n"
         "  --test-zeta              declared last, sorted last\n");
 }
@@ -122,6 +135,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_default_and_value, teardown),
+        cmocka_unit_test_teardown(test_declared_default, teardown),
         cmocka_unit_test_teardown(test_last_setting_wins, teardown),
         cmocka_unit_test_teardown(test_flag_without_value, teardown),
         cmocka_unit_test_teardown(test_declarations_found, teardown),

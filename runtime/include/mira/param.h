@@ -45,8 +45,12 @@ struct mira_param_decl {
         __attribute__((section("mira_params"), used)) =                      \
             &mira_param_decl_##id
 
-/* mira_param: the value of key, or dflt if it was not given.  A key given
- * without "=value" has the value "".  Key is a full key ("block0-file"). */
+/* mira_param: the value of key, or its default if it was not given: the
+ * default of a declaration of this very key (not a "*-" wildcard) when one
+ * has a default, else dflt.  (The build bakes values in that way: the
+ * generated main.c declares "kv0-block-file" with the path of the image it
+ * built.)  A key given without "=value" has the value "".  Key is a full
+ * key ("block0-file"). */
 const char *mira_param(const char *key, const char *dflt);
 
 #endif
