@@ -336,6 +336,9 @@ static void rx_reap(struct netfront *nf)
                 return;
             }
             if (r < 0) {
+                mira_log(MIRA_LOG_DEBUG, DRIVER, "%s: rx response id %u status %d offset %u "
+                         "flags 0x%x: %s", nf->dev.name, rsp.id, rsp.status, rsp.offset,
+                         rsp.flags, mira_strerror(r));
                 rx_drop_partial(nf);
                 mira_netif_count_drop(&nf->dev, true, r == MIRA_EIO ? MIRA_NETIF_DROP_DEVICE
                                                                     : MIRA_NETIF_DROP_MALFORMED);

@@ -18,10 +18,17 @@ until ip neigh show 10.0.0.2 dev xenbr0 | grep -q lladdr; do
 done
 echo "neighbour from the gratuitous ARP: $(ip neigh show 10.0.0.2 dev xenbr0)"
 rc=0
-ping -c 20 -i 0.2 -W 5 10.0.0.2 >/tmp/ping1 2>&1 || rc=1
-grep -E 'transmitted|rtt' /tmp/ping1
-ping -c 5 -i 0.2 -W 5 -s 1400 10.0.0.2 >/tmp/ping2 2>&1 || rc=1
-grep -E 'transmitted|rtt' /tmp/ping2
+# run_ping ARGS...: the summary lines, or everything when it failed.  -w:
+# wait for every reply (up to 60 s); without it ping gives a late reply up
+# after two round trips, and replies under TCG are sometimes late.
+run_ping() {
+    ping "$@" 10.0.0.2 >/tmp/ping.out 2>&1
+    st=$?
+    if [ $st -eq 0 ]; then grep -E 'transmitted|rtt' /tmp/ping.out; else cat /tmp/ping.out; rc=1; fi
+    echo "ping $*: exit $st"
+}
+run_ping -c 20 -i 0.2 -w 60
+run_ping -c 5 -i 0.2 -w 60 -s 1400
 echo 0 >/proc/sys/net/ipv4/conf/xenbr0/arp_accept
 ip neigh flush dev xenbr0
 exit $rc
