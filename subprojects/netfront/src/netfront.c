@@ -453,13 +453,13 @@ static int nf_wait_writable(struct mira_netif *n, mira_time_t deadline)
  * any more (closed, or never connected). */
 static void teardown(struct netfront *nf)
 {
+    nf->failed = true; /* pages released from now on stay ours */
     struct mira_nettx_done d;
     while (mira_nettx_drain(&nf->tx, &d) == 1) {
         (void)mira_gnttab_end_deferred(d.gref, NULL);
         if (d.cookie != NULL)
             mira_pbuf_free(d.cookie);
     }
-    nf->failed = true; /* released pages stay ours from now on */
     struct mira_netrx_piece pc;
     while (mira_netrx_drain(&nf->rx, &pc) == 1)
         ((struct rx_page *)pc.cookie)->state = PAGE_OURS;
