@@ -2,11 +2,10 @@
  * mira/stop.h - being asked to stop from outside.
  *
  * A server runs until its operator stops it: on unix with SIGINT (Ctrl-C)
- * or SIGTERM; on xen the toolstack's shutdown request (xl shutdown) is to
- * come, and until then nothing asks a xen guest to stop (xl destroy ends
- * it).  The app waits for the request in a fiber, then winds down and
- * returns from unikernel_start, so devices are closed and the exit status
- * is the app's (0 for a clean end).
+ * or SIGTERM; on xen with the toolstack's shutdown request (xl shutdown or
+ * xl reboot: xenstore's control/shutdown).  The app waits for the request
+ * in a fiber, then winds down and returns from unikernel_start, so devices
+ * are closed and the exit status is the app's (0 for a clean end).
  *
  * Errors follow mira/error.h.
  */
