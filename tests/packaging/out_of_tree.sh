@@ -8,7 +8,8 @@
 #    /var/cache/mira/packaging-root, by a hash of that list and this
 #    script), unpacked anew each run; the .debs installed there with dpkg -i.
 # 3. There: pkg-config --cflags --libs of every .pc of every package; the
-#    xen flavour's flags reach Xen's headers and Mira's but not glibc's; no
+#    xen flavour's flags reach Xen's headers and Mira's, and no header
+#    resolves in /usr/include outside /usr/include/mira-xen (cc -M); no
 #    build path in any .pc.
 # 4. There: packages/example-app built for unix (run: its console lines)
 #    and xen (kernel + .xl); its main.c and mira_app.h are what the tree's
@@ -144,13 +145,24 @@ cat >"$root/tmp/guest_ok.c" <<'EOF'
 #include <stdint.h>
 int f(void) { return (int)strlen("x") + (int)sizeof(blkif_request_t); }
 EOF
-printf '#include <sys/socket.h>\nint g(void) { return 0; }\n' >"$root/tmp/guest_glibc.c"
 in_root 'cc $(pkg-config --cflags mira-console-xen mira-crunch-xen) -c /tmp/guest_ok.c -o /tmp/guest_ok.o' ||
     fail "a guest source using Mira's and Xen's headers does not compile with the xen flags"
-if in_root 'cc $(pkg-config --cflags mira-console-xen mira-crunch-xen) -c /tmp/guest_glibc.c -o /tmp/g.o 2>/dev/null'; then
-    fail "glibc's <sys/socket.h> compiles with the xen flags: /usr/include is reachable"
-fi
-echo "xen flags: Mira's, Xen's and the guest libc's headers compile, glibc's <sys/socket.h> does not"
+# Where each header resolves (-M, paths as found, not canonicalized; -MG
+# lists a header not found by its bare name):
+# with the xen flags nothing may come from /usr/include itself - glibc's
+# <sys/socket.h>, zlib's <zlib.h> - only through the guest's directory
+# (/usr/include/mira-xen, its link mira) and the Xen link.
+printf '#include <mira/console.h>\n#include <xen/xen.h>\n#include <sys/socket.h>\n#include <zlib.h>\n' \
+    >"$root/tmp/guest_probe.c"
+for allow in "" "PKG_CONFIG_ALLOW_SYSTEM_CFLAGS=1 "; do
+    deps=$(in_root "cc \$(${allow}pkg-config --cflags mira-console-xen mira-crunch-xen) -M -MG -fno-canonical-system-headers /tmp/guest_probe.c" |
+        tr ' \\' '\n\n' | grep -v '^$') || fail "cc -M with the xen flags"
+    leaked=$(echo "$deps" | grep '^/usr/include/' | grep -v '^/usr/include/mira-xen/' || true)
+    [ -z "$leaked" ] || fail "${allow}the xen flags reach /usr/include: $leaked"
+    echo "$deps" | grep -qx 'sys/socket.h' || fail "<sys/socket.h> found with the xen flags"
+    echo "$deps" | grep -q '/mira/xen/include/xen/xen.h$' || fail "<xen/xen.h> not through Mira's link"
+done
+echo "xen flags: Mira's, Xen's and the guest libc's headers compile; nothing resolves in /usr/include outside mira-xen"
 
 # --- 4. the example app, both targets ---
 step "packages/example-app in the root: unix"
