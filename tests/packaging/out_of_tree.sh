@@ -20,6 +20,9 @@
 # 6. The tree's `meson install` (packages/out/tree-install.txt) holds no
 #    file the packages lack.
 # 7. The xen build of the app booted in the Xen rig (--no-rig: not).
+# 8. On this machine, the same app with Mira as a Meson subproject (a
+#    local checkout: subprojects/mira -> this tree, with a mira.wrap
+#    providing the dependencies), built for both targets, the unix one run.
 # Needs root (debootstrap, chroot, mounts).  Ends with "packaging: ok" or
 # "FAIL: ..." and a non-zero status.
 set -euo pipefail
@@ -258,6 +261,34 @@ if [ $rig = yes ]; then
         --expect bye --timeout 60 || fail "the packaged app's xen build in the rig"
     lap rig "$t0"
 fi
+
+# --- 8. the same app with Mira as its subproject (a local checkout) ---
+step "packages/example-app with Mira as a subproject, on this machine"
+t0=$(date +%s)
+sub="$work/subapp"
+rm -rf "$sub"
+mkdir -p "$sub/subprojects"
+cp "$tree"/packages/example-app/* "$sub/"
+ln -s "$tree" "$sub/subprojects/mira"
+cat >"$sub/subprojects/mira.wrap" <<'EOF'
+[wrap-file]
+directory = mira
+
+[provide]
+dependency_names = mira-runtime, mira-runtime-xen, mira-console-unix, mira-console-xen
+program_names = mira-gen
+EOF
+for t in unix xen; do
+    exe=$([ $t = unix ] && echo hello || echo hello.xen)
+    # forcefallback: the subproject even where the packages are installed.
+    (cd "$sub" && meson setup "b-$t" -Dtarget=$t --wrap-mode=forcefallback && ninja -C "b-$t" "$exe") \
+        >"$work/subapp-$t.log" 2>&1 || { tail -n 20 "$work/subapp-$t.log"; fail "subproject build ($t)"; }
+done
+"$sub/b-unix/hello" | tee "$work/subapp-unix.out"
+grep -qF 'bye' "$work/subapp-unix.out" || fail "subproject build (unix): no 'bye'"
+[ -f "$sub/b-xen/hello.xen" ] && [ -f "$sub/b-xen/hello.xl" ] || fail "subproject build (xen): no hello.xen and hello.xl"
+echo "subproject builds: unix ran, xen made hello.xen and hello.xl"
+lap subproject "$t0"
 
 lap total "$t_start"
 echo "timings:$timing"
