@@ -298,7 +298,7 @@ void gen_main_c(const struct gen_app *app, struct gen_buf *out)
                      "        return mira_connect_failed(\"%s\", \"%s\", err);\n"
                      "    }\n", d->name, d->driver);
     }
-    bprintf(out, "\n    status = unikernel_start(");
+    bprintf(out, "\n    mira_boot_done();\n    status = unikernel_start(");
     for (int i = 0; i < app->ndev; i++)
         bprintf(out, "%s%s", i ? ", " : "", app->dev[i].name);
     bprintf(out, ");\n    close_devices(%d", app->ndev);
@@ -330,6 +330,10 @@ void gen_xl(const struct gen_app *app, struct gen_buf *out)
                  "type = \"pvh\"\n"
                  "kernel = \"%s\"\n"
                  "memory = %d\n"
+                 "# Xen's paging pool for the guest's page tables (MiB): libxl's\n"
+                 "# default, 4 KiB per MiB of memory, fails a guest of a few MiB;\n"
+                 "# 1 MiB is what Xen gives a new domain anyway.\n"
+                 "shadow_memory = 1\n"
                  "on_crash = \"preserve\"\n",
             app->name, app->name, app->name, app->kernel, app->memory_mib);
     if (app->extra && app->extra[0])

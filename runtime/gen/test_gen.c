@@ -82,7 +82,7 @@ static void test_main_c(void **state)
     assert_non_null(strstr(b.data, "struct mira_console *console0 = NULL;"));
     assert_non_null(strstr(b.data,
         "err = mira_console_unix_connect(&console0, \"console0\");"));
-    assert_non_null(strstr(b.data, "status = unikernel_start(console0);"));
+    assert_non_null(strstr(b.data, "mira_boot_done();\n    status = unikernel_start(console0);"));
     assert_non_null(strstr(b.data, "mira_console_close(console0);"));
     gen_buf_free(&b);
 }
@@ -176,6 +176,7 @@ static void test_xl(void **state)
     assert_non_null(strstr(b.data, "type = \"pvh\"\n"));
     assert_non_null(strstr(b.data, "kernel = \"/b/skeleton/block/block.xen\"\n"));
     assert_non_null(strstr(b.data, "memory = 64\n"));
+    assert_non_null(strstr(b.data, "\nshadow_memory = 1\n"));
     assert_non_null(strstr(b.data, "on_crash = \"preserve\"\n"));
     assert_non_null(strstr(b.data, "extra = \"log-level=debug\"\n"));
     assert_non_null(strstr(b.data,

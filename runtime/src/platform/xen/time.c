@@ -18,6 +18,39 @@ static uint64_t boot_system_time;
 static mira_time_t last_monotonic;
 static uint64_t tsc_hz, tsc_boot; /* without Xen */
 
+/* The TSC at the guest's first instruction (entry.S), and that moment in
+ * Xen's system time once the PV clock can scale it (mira_xen_time_init). */
+extern uint64_t mira_xen_boot_tsc;
+static uint64_t first_insn_system_time;
+
+/* Xen's system time at a TSC value tsc, which may be before the PV clock's
+ * stamp (the first instruction is). */
+static uint64_t system_time_at_tsc(uint64_t tsc)
+{
+    volatile struct vcpu_time_info *t = &mira_xen_vcpu_info->time;
+    uint32_t version;
+    uint64_t stamp, sys;
+    uint32_t mul;
+    int8_t shift;
+    do {
+        version = t->version;
+        barrier();
+        stamp = t->tsc_timestamp;
+        sys = t->system_time;
+        mul = t->tsc_to_system_mul;
+        shift = t->tsc_shift;
+        barrier();
+    } while ((version & 1) || version != t->version);
+    int before = tsc < stamp;
+    uint64_t delta = before ? stamp - tsc : tsc - stamp;
+    if (shift < 0)
+        delta >>= -shift;
+    else
+        delta <<= shift;
+    uint64_t ns = (uint64_t)(((unsigned __int128)delta * mul) >> 32);
+    return before ? sys - ns : sys + ns;
+}
+
 uint64_t mira_xen_system_time(void)
 {
     volatile struct vcpu_time_info *t = &mira_xen_vcpu_info->time;
@@ -96,6 +129,7 @@ void mira_xen_time_init(void)
 {
     if (mira_xen_present) {
         boot_system_time = mira_xen_system_time();
+        first_insn_system_time = system_time_at_tsc(mira_xen_boot_tsc);
     } else {
         calibrate_tsc();
         tsc_boot = rdtsc();
@@ -143,4 +177,15 @@ mira_time_t mira_platform_wall(void)
 uint64_t mira_xen_system_time_at(mira_time_t monotonic)
 {
     return boot_system_time + (uint64_t)(monotonic < 0 ? 0 : monotonic);
+}
+
+long long mira_platform_boot_ns(const char **clock)
+{
+    if (!mira_xen_present || mira_xen_boot_tsc == 0) {
+        *clock = "no PV clock without Xen";
+        return -1;
+    }
+    *clock = "Xen system time from the guest's first instruction";
+    uint64_t now = mira_xen_system_time();
+    return now > first_insn_system_time ? (long long)(now - first_insn_system_time) : 0;
 }
