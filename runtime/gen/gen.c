@@ -195,8 +195,9 @@ int gen_check(const struct gen_app *app, char *err, size_t errlen)
         return fail(err, errlen, "unknown target '%s' (unix or xen)", app->target);
     if (xen && (app->kernel == NULL || app->kernel[0] != '/'))
         return fail(err, errlen, "--target xen needs --kernel with an absolute path");
-    if (app->memory_mib < 4)
-        return fail(err, errlen, "memory of %d MiB is too small", app->memory_mib);
+    if (app->memory_mib < 2)
+        return fail(err, errlen, "memory of %d MiB is too small (the guest's image "
+                    "loads at 1 MiB; 2 MiB is the least it runs in)", app->memory_mib);
     for (int i = 0; i < app->ndev; i++) {
         const struct gen_device *d = &app->dev[i];
         if (d->lower[0] && find_device(app, d->lower, i) == NULL)

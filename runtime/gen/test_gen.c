@@ -64,6 +64,14 @@ static void test_check(void **state)
     assert_int_equal(gen_check(&xen, err, sizeof(err)), -1);
     xen.kernel = "/abs/console.xen";
     assert_int_equal(gen_check(&xen, err, sizeof(err)), 0);
+    /* 2 MiB is the smallest memory a guest runs in (the image loads at
+     * 1 MiB; the skeleton console's floor, docs/performance.md). */
+    xen.memory_mib = 2;
+    assert_int_equal(gen_check(&xen, err, sizeof(err)), 0);
+    xen.memory_mib = 1;
+    assert_int_equal(gen_check(&xen, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "1 MiB"));
+    xen.memory_mib = 32;
     xen.target = "windows";
     assert_int_equal(gen_check(&xen, err, sizeof(err)), -1);
     xen.target = "xen";
