@@ -6,7 +6,7 @@ MIRA, MIRA-r2, ... paired with LINUX, LINUX-r2, ...; each pair gives one
 line per part (ci/bench takes the medians):
 
   guest side  the guest's first instruction -> unikernel_start, measured by
-              the guest in Xen's system time (boot-time=1 prints it), against
+              the guest with the PV clock (boot-time=1 prints it), against
               Linux's printk time of "Run /init as init process";
               goal <= 1/100 of Linux's
   toolstack   `xl create -p` until it returns + `xl unpause`, timed in dom0

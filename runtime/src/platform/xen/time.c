@@ -18,37 +18,38 @@ static uint64_t boot_system_time;
 static mira_time_t last_monotonic;
 static uint64_t tsc_hz, tsc_boot; /* without Xen */
 
-/* The TSC at the guest's first instruction (entry.S), and that moment in
- * Xen's system time once the PV clock can scale it (mira_xen_time_init). */
+/* The TSC at the guest's first instruction (entry.S). */
 extern uint64_t mira_xen_boot_tsc;
-static uint64_t first_insn_system_time;
 
-/* Xen's system time at a TSC value tsc, which may be before the PV clock's
- * stamp (the first instruction is). */
-static uint64_t system_time_at_tsc(uint64_t tsc)
+/* Nanoseconds from the first instruction to now: the TSC ticks between
+ * them scaled by the PV clock's current tsc_to_system_mul and tsc_shift
+ * (both ends read with one set of parameters).  Extrapolating the first
+ * instruction into system time from the PV clock's stamp instead gave 0
+ * in the rig: the stamp and system time Xen had written before the guest
+ * ran were later replaced, so the two ends were in different frames. */
+static uint64_t ns_since_first_insn(void)
 {
     volatile struct vcpu_time_info *t = &mira_xen_vcpu_info->time;
-    uint32_t version;
-    uint64_t stamp, sys;
-    uint32_t mul;
+    uint32_t version, mul;
     int8_t shift;
+    uint64_t tsc;
     do {
         version = t->version;
         barrier();
-        stamp = t->tsc_timestamp;
-        sys = t->system_time;
         mul = t->tsc_to_system_mul;
         shift = t->tsc_shift;
+        __asm__ volatile("lfence" ::: "memory");
+        tsc = rdtsc();
         barrier();
     } while ((version & 1) || version != t->version);
-    int before = tsc < stamp;
-    uint64_t delta = before ? stamp - tsc : tsc - stamp;
+    if (tsc <= mira_xen_boot_tsc)
+        return 0;
+    uint64_t delta = tsc - mira_xen_boot_tsc;
     if (shift < 0)
         delta >>= -shift;
     else
         delta <<= shift;
-    uint64_t ns = (uint64_t)(((unsigned __int128)delta * mul) >> 32);
-    return before ? sys - ns : sys + ns;
+    return (uint64_t)(((unsigned __int128)delta * mul) >> 32);
 }
 
 uint64_t mira_xen_system_time(void)
@@ -129,7 +130,6 @@ void mira_xen_time_init(void)
 {
     if (mira_xen_present) {
         boot_system_time = mira_xen_system_time();
-        first_insn_system_time = system_time_at_tsc(mira_xen_boot_tsc);
     } else {
         calibrate_tsc();
         tsc_boot = rdtsc();
@@ -181,11 +181,10 @@ uint64_t mira_xen_system_time_at(mira_time_t monotonic)
 
 long long mira_platform_boot_ns(const char **clock)
 {
-    if (!mira_xen_present || mira_xen_boot_tsc == 0) {
+    if (!mira_xen_present || mira_xen_vcpu_info == NULL || mira_xen_boot_tsc == 0) {
         *clock = "no PV clock without Xen";
         return -1;
     }
-    *clock = "Xen system time from the guest's first instruction";
-    uint64_t now = mira_xen_system_time();
-    return now > first_insn_system_time ? (long long)(now - first_insn_system_time) : 0;
+    *clock = "Xen's PV clock scale, TSC from the guest's first instruction";
+    return (long long)ns_since_first_insn();
 }
