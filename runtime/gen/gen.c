@@ -221,8 +221,9 @@ int gen_check(const struct gen_app *app, char *err, size_t errlen)
         return fail(err, errlen, "unknown target '%s' (unix or xen)", app->target);
     if (xen && (app->kernel == NULL || app->kernel[0] != '/'))
         return fail(err, errlen, "--target xen needs --kernel with an absolute path");
-    if (app->memory_mib < 4)
-        return fail(err, errlen, "memory of %d MiB is too small", app->memory_mib);
+    if (app->memory_mib < 2)
+        return fail(err, errlen, "memory of %d MiB is too small (the guest's image "
+                    "loads at 1 MiB; 2 MiB is the least it runs in)", app->memory_mib);
     for (int i = 0; i < app->ndev; i++) {
         const struct gen_device *d = &app->dev[i];
         if (d->lower[0] && find_device(app, d->lower, i) == NULL)
@@ -371,7 +372,7 @@ void gen_main_c(const struct gen_app *app, struct gen_buf *out)
                      "        return mira_connect_failed(\"%s\", \"%s\", err);\n"
                      "    }\n", d->name, d->driver);
     }
-    bprintf(out, "\n    status = unikernel_start(");
+    bprintf(out, "\n    mira_boot_done();\n    status = unikernel_start(");
     int k = 0;
     for (int i = 0; i < app->ndev; i++)
         if (!app->dev[i].stacked)
@@ -405,6 +406,10 @@ void gen_xl(const struct gen_app *app, struct gen_buf *out)
                  "type = \"pvh\"\n"
                  "kernel = \"%s\"\n"
                  "memory = %d\n"
+                 "# Xen's paging pool for the guest's page tables (MiB): libxl's\n"
+                 "# default, 4 KiB per MiB of memory, fails a guest of a few MiB;\n"
+                 "# 1 MiB is what Xen gives a new domain anyway.\n"
+                 "shadow_memory = 1\n"
                  "on_crash = \"preserve\"\n",
             app->name, app->name, app->name, app->kernel, app->memory_mib);
     if (app->extra && app->extra[0])

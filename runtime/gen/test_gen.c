@@ -64,6 +64,14 @@ static void test_check(void **state)
     assert_int_equal(gen_check(&xen, err, sizeof(err)), -1);
     xen.kernel = "/abs/console.xen";
     assert_int_equal(gen_check(&xen, err, sizeof(err)), 0);
+    /* 2 MiB is the smallest memory a guest runs in (the image loads at
+     * 1 MiB; the skeleton console's floor, docs/performance.md). */
+    xen.memory_mib = 2;
+    assert_int_equal(gen_check(&xen, err, sizeof(err)), 0);
+    xen.memory_mib = 1;
+    assert_int_equal(gen_check(&xen, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "1 MiB"));
+    xen.memory_mib = 32;
     xen.target = "windows";
     assert_int_equal(gen_check(&xen, err, sizeof(err)), -1);
     xen.target = "xen";
@@ -82,7 +90,7 @@ static void test_main_c(void **state)
     assert_non_null(strstr(b.data, "struct mira_console *console0 = NULL;"));
     assert_non_null(strstr(b.data,
         "err = mira_console_unix_connect(&console0, \"console0\");"));
-    assert_non_null(strstr(b.data, "status = unikernel_start(console0);"));
+    assert_non_null(strstr(b.data, "mira_boot_done();\n    status = unikernel_start(console0);"));
     assert_non_null(strstr(b.data, "mira_console_close(console0);"));
     gen_buf_free(&b);
 }
@@ -255,6 +263,7 @@ static void test_xl(void **state)
     assert_non_null(strstr(b.data, "type = \"pvh\"\n"));
     assert_non_null(strstr(b.data, "kernel = \"/b/skeleton/block/block.xen\"\n"));
     assert_non_null(strstr(b.data, "memory = 64\n"));
+    assert_non_null(strstr(b.data, "\nshadow_memory = 1\n"));
     assert_non_null(strstr(b.data, "on_crash = \"preserve\"\n"));
     assert_non_null(strstr(b.data, "extra = \"log-level=debug\"\n"));
     assert_non_null(strstr(b.data,

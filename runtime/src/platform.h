@@ -53,6 +53,12 @@ void mira_platform_diag_write(const char *buf, size_t len);
 void *mira_platform_stack_alloc(size_t size, void **bottom, size_t *usable);
 void mira_platform_stack_free(void *stack, size_t size);
 
+/* Nanoseconds the boot took so far, for boot-time=1 (runtime.c), and in
+ * *clock what they are measured from, as text: xen counts from the guest's
+ * first instruction in Xen's system time (the PV clock); unix from main().
+ * Negative when the platform cannot tell (xen without Xen). */
+long long mira_platform_boot_ns(const char **clock);
+
 /* Ends the unikernel with exit status status (0..255). */
 _Noreturn void mira_platform_exit(int status);
 

@@ -16,6 +16,25 @@ static int app_status;
 MIRA_PARAM_DECLARE(log_level, "log-level", "info",
                    "log threshold: error, warn, info or debug");
 
+MIRA_PARAM_DECLARE(boot_time, "boot-time", "0",
+                   "1: print the boot time (to unikernel_start) on the console");
+
+void mira_boot_done(void)
+{
+    if (strcmp(mira_param("boot-time", "0"), "1") != 0)
+        return;
+    const char *clock = "";
+    long long ns = mira_platform_boot_ns(&clock);
+    char line[160];
+    int n = ns < 0
+        ? mira_snprintf(line, sizeof(line), "mira: boot-time: unknown (%s)\n", clock)
+        : mira_snprintf(line, sizeof(line), "mira: boot-time: %lld ns to unikernel_start (%s)\n",
+                        ns, clock);
+    if (n > (int)sizeof(line) - 1)
+        n = (int)sizeof(line) - 1;
+    mira_platform_diag_write(line, (size_t)n);
+}
+
 static void app_fiber(void *arg)
 {
     (void)arg;

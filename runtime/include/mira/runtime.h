@@ -13,6 +13,14 @@
  * and calls unikernel_start. Its return value is the unikernel's exit status. */
 int mira_app_main(void);
 
+/* mira_boot_done: called by the generated mira_app_main once every device
+ * is connected, right before unikernel_start.  With the runtime parameter
+ * boot-time=1 it prints how long the boot took, as one line on the
+ * diagnostic channel, whatever the log level:
+ *   mira: boot-time: <ns> ns to unikernel_start (<clock>)
+ * (docs/performance.md; the Xen rig's benchmark reads it). */
+void mira_boot_done(void);
+
 /* mira_connect_failed: reports that device dev (driven by driver) could not
  * be connected, with the reason err, and returns the exit status to use. */
 int mira_connect_failed(const char *dev, const char *driver, int err);

@@ -65,6 +65,12 @@ mira_time_t mira_platform_monotonic(void)
     return mira_unix_clock_ns(CLOCK_MONOTONIC) - mira_unix_boot_ns;
 }
 
+long long mira_platform_boot_ns(const char **clock)
+{
+    *clock = "CLOCK_MONOTONIC from main()";
+    return (long long)mira_platform_monotonic();
+}
+
 mira_time_t mira_platform_wall(void)
 {
     return mira_unix_clock_ns(CLOCK_REALTIME);

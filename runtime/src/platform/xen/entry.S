@@ -54,6 +54,12 @@ _start32:
     cli
     cld
     movl %ebx, %esi                 /* hvm_start_info: keep it in %esi */
+    /* The boot's first timestamp (time.c turns it into Xen's system time
+     * once the PV clock is mapped; boot-time=1 prints it).  In .data: the
+     * .bss is zeroed below. */
+    rdtsc
+    movl %eax, mira_xen_boot_tsc
+    movl %edx, mira_xen_boot_tsc + 4
 
     /* Zero .bss (page tables and stacks live there). */
     movl $__bss_start, %edi
@@ -153,6 +159,11 @@ gdt_ptr:
     .globl mira_xen_start_info_pa
 mira_xen_start_info_pa:
     .long 0
+
+    .balign 8
+    .globl mira_xen_boot_tsc
+mira_xen_boot_tsc:
+    .quad 0
 
     .bss
     .balign 4096
