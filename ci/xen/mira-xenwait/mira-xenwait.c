@@ -95,10 +95,18 @@ static long lookup_name(struct xs_handle *xs, const char *name)
 /* Returns 1 and fills *info if the domain exists, 0 if it does not, -1 on error. */
 static int get_info(xc_interface *xc, uint32_t domid, xc_domaininfo_t *info)
 {
-    int n = xc_domain_getinfolist(xc, domid, 1, info);
-    if (n < 0)
-        return -1;
-    return n == 1 && info->domain == domid;
+    /* The hypercall failed once in the rig (EACCES) for a domain that had
+     * just powered off and was still there: retry a failure for up to 2 s
+     * before believing it, rather than fail a guest that passed. */
+    for (int tries = 0;; tries++) {
+        int n = xc_domain_getinfolist(xc, domid, 1, info);
+        if (n >= 0)
+            return n == 1 && info->domain == domid;
+        if (tries == 20)
+            return -1;
+        struct timespec pause = {0, 100 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
 }
 
 /* Print a string on one line, escaping backslash, newlines and control bytes. */
