@@ -223,17 +223,13 @@ int unikernel_start(struct mira_console *c, struct mira_stack *s)
         return 1;
     }
     r = mira_tcp_listen(s, tcp_port, 0, &l);
-    if (r == MIRA_ENOTSUP) {
-        /* A stack without TCP (Mira's, before its TCP module): UDP alone. */
-        mira_console_log(c, "no TCP in this stack: UDP only");
-        l = NULL;
-    } else if (r < 0) {
+    if (r < 0) {
         mira_console_log(c, "cannot listen on TCP port %u: %s", (unsigned)tcp_port,
                          mira_strerror(r));
         mira_udp_close(u);
         return 1;
     }
-    if (spawn("udp", udp_fiber, u) < 0 || (l && spawn("tcp-accept", accept_fiber, l) < 0))
+    if (spawn("udp", udp_fiber, u) < 0 || spawn("tcp-accept", accept_fiber, l) < 0)
         mira_console_log(c, "out of memory: stopping");
     else
         mira_stop_wait(MIRA_TIME_NEVER);

@@ -9,9 +9,8 @@ CASE:
              10.0.0.2", the gratuitous ARP and the learnt 10.0.0.1 are
              logged; ping, `ping -f -c 10000` with no loss, a 65507-byte
              ping (45 fragments each way) answered; the tutorial's
-             `nc -u` prints exactly; the tutorial's TCP nc too once the
-             stack has TCP (until then the app says "no TCP in this stack"
-             and that part is skipped, said on stdout); SIGTERM: status 0.
+             `nc -u` prints exactly, and the tutorial's TCP nc too;
+             SIGTERM: status 0.
   malformed  frames broken in one way each (a cut VLAN tag, bad IPv4
              checksum, bad version, bad total length, bad UDP checksum, bad
              ICMP checksum, short ARP) sent from a raw socket: the stack
@@ -172,17 +171,13 @@ def nc_udp(ns, addr):
 
 
 def check_tcp(ns, app, addr, failures):
-    """The tutorial's TCP nc, when the stack has TCP; False if it has not."""
-    if 'no TCP in this stack' in app.out:
-        print('SKIP (part): the stack has no TCP module yet: the TCP nc is not checked')
-        return False
+    """The tutorial's TCP nc."""
     subprocess.run(['ip', 'netns', 'exec', ns, 'nc', '-w1', addr, '8080'],
                    input='hello tcp world', text=True, capture_output=True, timeout=30)
     if not app.wait_out(r'^TCP 10\.0\.0\.1\.\d+ > _\.8080$'):
         failures.append('no "TCP 10.0.0.1.<port> > _.8080" line')
     if not app.wait_out(r'^read: 15 "hello tcp world"$'):
         failures.append('no \'read: 15 "hello tcp world"\' line')
-    return True
 
 
 def case_static(ns, exe):
@@ -192,8 +187,6 @@ def case_static(ns, exe):
         first = app.line()
         if first != 'IP address: 10.0.0.2\n':
             failures.append(f'first line {first!r}, expected "IP address: 10.0.0.2"')
-        if app.p.poll() is None and 'no TCP' not in app.out:
-            pass
         ping_ok(ns, '10.0.0.2', failures)
         echo_checked(ns, '10.0.0.2', failures)
         ping_ok(ns, '10.0.0.2', failures, '-f', count=10000)
@@ -311,15 +304,10 @@ def case_dhcp(ns, exe):
             return failures + [f'first line {first!r} is not "IP address: 10.0.0.50..60"']
         addr = m.group(1)
         ping_ok(ns, addr, failures)
-        tcp = None
-        if 'no TCP in this stack' not in app.out:
-            tcp = subprocess.Popen(['ip', 'netns', 'exec', ns, 'nc', addr, '8080'],
-                                   stdin=subprocess.PIPE, text=True)
-            tcp.stdin.write('before renewal\n')
-            tcp.stdin.flush()
-        else:
-            print('SKIP (part): the stack has no TCP module yet: the connection across '
-                  'renewals is not checked')
+        tcp = subprocess.Popen(['ip', 'netns', 'exec', ns, 'nc', addr, '8080'],
+                               stdin=subprocess.PIPE, text=True)
+        tcp.stdin.write('before renewal\n')
+        tcp.stdin.flush()
         # T1 is 2 s: two renewals within 20 s, each keeping the address.
         renewed = 0
         t0 = time.monotonic()
