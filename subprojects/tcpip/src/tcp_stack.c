@@ -5,10 +5,18 @@
  * control block's earliest deadline), fibers waiting and waking, the
  * connection table, listeners with their bounded queues, ports and ISNs.
  *
- * A connection's memory (struct tcp_conn with its two rings) lives until
- * both the app has let go (never given to it, or tcp_free) and its control
- * block is CLOSED: a closed connection still sends what was queued, its
- * FIN, and waits in TIME-WAIT, on its own. */
+ * A connection's memory (struct tcp_conn, and its two rings from the
+ * handshake's end on) lives until both the app has let go (never given to
+ * it, or tcp_free) and its control block is CLOSED: a closed connection
+ * still sends what was queued, its FIN, and waits in TIME-WAIT, on its
+ * own.
+ *
+ * Hostile peers: a half-open connection (SYN-RECEIVED) holds only its
+ * struct tcp_conn, not its rings; each listener keeps at most its backlog
+ * of them, and answers further SYNs with SYN cookies (tcp_cookie.h), which
+ * cost nothing until a valid final ACK creates the connection.  Every
+ * table is bounded: tcp-max-conns connections in all, tcp-backlog per
+ * listener in the handshake and as many established and not accepted. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +33,7 @@
 
 #include "stack_internal.h"
 #include "tcp_cb.h"
+#include "tcp_cookie.h"
 #include "tcp_isn.h"
 
 #define DRIVER "tcpip"
@@ -35,8 +44,8 @@ MIRA_PARAM_DECLARE(tcp_rcvbuf, "*-tcp-rcvbuf", "131072",
                    "bytes a TCP connection keeps received and unread: its largest window "
                    "(1024..67108864)");
 MIRA_PARAM_DECLARE(tcp_backlog, "*-tcp-backlog", "64",
-                   "default per listener: connections in the handshake, and established "
-                   "ones not yet accepted (each)");
+                   "default per listener: connections in the handshake (beyond: SYN "
+                   "cookies), and established ones not yet accepted (beyond: dropped)");
 MIRA_PARAM_DECLARE(tcp_max_conns, "*-tcp-max-conns", "1024",
                    "TCP connections at once, TIME-WAIT and handshakes included");
 MIRA_PARAM_DECLARE(tcp_retries, "*-tcp-retries", "12",
@@ -46,7 +55,9 @@ MIRA_PARAM_DECLARE(tcp_syn_retries, "*-tcp-syn-retries", "6",
 MIRA_PARAM_DECLARE(tcp_msl, "*-tcp-msl-ms", "30000",
                    "maximum segment lifetime, ms: TIME-WAIT lasts twice this");
 
-#define TCP_HASH_SIZE 256
+/* The connection table's buckets: about tcp-max-conns / 4, a power of two. */
+#define TCP_HASH_MIN 256u
+#define TCP_HASH_MAX 65536u
 #define EPHEMERAL_LOW 49152u
 #define EPHEMERAL_COUNT 16384u
 /* A segment's header and data must fit in one page piece (see conn_output). */
@@ -64,6 +75,8 @@ struct tcp_conn {
     bool queued;                   /* on that queue */
     bool app;                      /* the app holds it (until tcp_free) */
     int out_err;                   /* the last output error, for connect */
+    uint8_t *bufs;                 /* the rings' memory, NULL while half-open */
+    bool mute;                     /* output discarded (rebuilding from a cookie) */
     struct mira_timer timer;
     struct mira_waitq rq, wq, sq;  /* readers, writers, connect */
 };
@@ -73,18 +86,22 @@ struct tcp_listener {
     struct tcpip_tcp *t;
     struct tcp_listener *next;     /* in t->listeners */
     struct tcp_conn *head, *tail;  /* established, not yet accepted */
+    mira_time_t cookies_until;     /* SYN cookies sent recently: ACKs are checked */
     unsigned queued, half, backlog;
     struct mira_waitq aq;
 };
 
 struct tcpip_tcp {
     struct tcpip_stack *s;
-    struct tcp_conn *hash[TCP_HASH_SIZE];
+    struct tcp_conn **hash;
+    unsigned hash_size;            /* a power of two */
     unsigned conns;
     struct tcp_listener *listeners;
     uint8_t isn_key[16];
     struct tcp_config cfg;
     unsigned long sndbuf, rcvbuf, backlog, max_conns;
+    /* counters, logged at close */
+    uint64_t cookies_sent, cookies_ok, cookies_bad, syn_dropped;
 };
 
 static struct tcpip_tcp *tcp_of(struct tcpip_stack *s)
@@ -120,23 +137,31 @@ static int uint_param(const char *name, const char *key, const char *dflt, unsig
 
 /* --- the connection table --- */
 
-static unsigned hash_of(mira_ipv4_t laddr, uint16_t lport, mira_ipv4_t raddr, uint16_t rport)
+/* Keyed with the stack's secret: a peer cannot aim its connections at one
+ * bucket. */
+static unsigned hash_of(const struct tcpip_tcp *t, mira_ipv4_t laddr, uint16_t lport,
+                        mira_ipv4_t raddr, uint16_t rport)
 {
-    uint32_t h = laddr * 2654435761u ^ raddr * 2246822519u ^ ((uint32_t)lport << 16 | rport);
+    uint32_t k = (uint32_t)t->isn_key[0] | (uint32_t)t->isn_key[1] << 8 |
+                 (uint32_t)t->isn_key[2] << 16 | (uint32_t)t->isn_key[3] << 24;
+    uint32_t h = (laddr ^ k) * 2654435761u ^ raddr * 2246822519u ^
+                 ((uint32_t)lport << 16 | rport);
     h ^= h >> 15;
     h *= 2654435761u;
-    return (h >> 16) % TCP_HASH_SIZE;
+    h ^= h >> 13;
+    return h & (t->hash_size - 1);
 }
 
 static struct tcp_conn **slot_of(struct tcpip_tcp *t, const struct tcp_conn *c)
 {
-    return &t->hash[hash_of(c->c.local.addr, c->c.local.port, c->c.peer.addr, c->c.peer.port)];
+    return &t->hash[hash_of(t, c->c.local.addr, c->c.local.port, c->c.peer.addr,
+                            c->c.peer.port)];
 }
 
 static struct tcp_conn *conn_find(struct tcpip_tcp *t, mira_ipv4_t laddr, uint16_t lport,
                                   mira_ipv4_t raddr, uint16_t rport)
 {
-    for (struct tcp_conn *c = t->hash[hash_of(laddr, lport, raddr, rport)]; c; c = c->hnext)
+    for (struct tcp_conn *c = t->hash[hash_of(t, laddr, lport, raddr, rport)]; c; c = c->hnext)
         if (c->c.local.port == lport && c->c.peer.port == rport && c->c.peer.addr == raddr &&
             c->c.local.addr == laddr)
             return c;
@@ -182,6 +207,8 @@ static void conn_output(void *ctx, struct tcp_cb *cb, const struct mira_tcp_hdr 
                         uint32_t len)
 {
     struct tcp_conn *c = ctx;
+    if (c->mute)
+        return;
     int r = send_segment(c->t->s, c->c.local.addr, c->c.peer.addr, h, &cb->snd, off, len);
     if (r < 0)
         c->out_err = r;
@@ -194,6 +221,17 @@ static void send_reset(struct tcpip_stack *s, mira_ipv4_t laddr, mira_ipv4_t rad
     struct mira_tcp_hdr rst;
     if (tcp_rst_reply(h, &rst))
         send_segment(s, laddr, raddr, &rst, NULL, 0, 0);
+}
+
+/* Our MSS towards raddr: the route's, within one page piece. */
+static uint16_t mss_towards(struct tcpip_tcp *t, mira_ipv4_t raddr)
+{
+    uint32_t mss = tcpip_mss_for(t->s, raddr);
+    if (mss > MSS_ONE_PIECE)
+        mss = MSS_ONE_PIECE;
+    if (mss < 64)
+        mss = 64;
+    return (uint16_t)mss;
 }
 
 /* --- a connection's life --- */
@@ -228,6 +266,7 @@ static void conn_release(struct tcp_conn *c)
     *pp = c->hnext;
     t->conns--;
     mira_timer_fini(&c->timer);
+    free(c->bufs);
     free(c);
 }
 
@@ -276,13 +315,30 @@ static void conn_timer(void *arg)
     conn_after(c);
 }
 
-/* A new connection in the table (CLOSED), or NULL (MIRA_ENOMEM). */
+/* Gives c its rings (once); false when memory runs out.  Not zeroed: a
+ * ring's bytes are written before they are read, and untouched pages of
+ * a large allocation stay out of the resident set. */
+static bool conn_buffers(struct tcp_conn *c)
+{
+    if (c->bufs != NULL)
+        return true;
+    struct tcpip_tcp *t = c->t;
+    c->bufs = malloc(t->sndbuf + t->rcvbuf);
+    if (c->bufs == NULL)
+        return false;
+    c->cb.snd.buf = c->bufs;
+    c->cb.rcv.buf = c->bufs + t->sndbuf;
+    return true;
+}
+
+/* A new connection in the table (CLOSED), without its rings (conn_buffers
+ * before anything can be queued or received), or NULL (MIRA_ENOMEM). */
 static struct tcp_conn *conn_new(struct tcpip_tcp *t, mira_ipv4_t laddr, uint16_t lport,
                                  mira_ipv4_t raddr, uint16_t rport)
 {
     if (t->conns >= t->max_conns)
         return NULL;
-    struct tcp_conn *c = calloc(1, sizeof(*c) + t->sndbuf + t->rcvbuf);
+    struct tcp_conn *c = calloc(1, sizeof(*c));
     if (c == NULL)
         return NULL;
     if (mira_timer_init(&c->timer, conn_timer, c) < 0) {
@@ -297,20 +353,84 @@ static struct tcp_conn *conn_new(struct tcpip_tcp *t, mira_ipv4_t laddr, uint16_
     mira_waitq_init(&c->wq, false);
     mira_waitq_init(&c->sq, false);
     struct tcp_config cfg = t->cfg;
-    uint32_t mss = tcpip_mss_for(t->s, raddr);
-    if (mss > MSS_ONE_PIECE)
-        mss = MSS_ONE_PIECE;
-    if (mss < 64)
-        mss = 64;
-    cfg.mss = cfg.mss_max_send = (uint16_t)mss;
-    uint8_t *bufs = (uint8_t *)(c + 1);
-    tcp_cb_init(&c->cb, &cfg, lport, rport, bufs, (uint32_t)t->sndbuf, bufs + t->sndbuf,
-                (uint32_t)t->rcvbuf, conn_output, c);
+    cfg.mss = cfg.mss_max_send = mss_towards(t, raddr);
+    tcp_cb_init(&c->cb, &cfg, lport, rport, NULL, (uint32_t)t->sndbuf, NULL, (uint32_t)t->rcvbuf,
+                conn_output, c);
     struct tcp_conn **slot = slot_of(t, c);
     c->hnext = *slot;
     *slot = c;
     t->conns++;
     return c;
+}
+
+/* --- SYN cookies (tcp_cookie.h) --- */
+
+/* Answers SYN h (laddr <- raddr) to l with a cookie SYN-ACK: no state is
+ * kept.  It offers our MSS only: no window scale, SACK or timestamps (the
+ * cookie cannot carry them). */
+static void cookie_send(struct tcpip_tcp *t, struct tcp_listener *l, mira_ipv4_t laddr,
+                        mira_ipv4_t raddr, const struct mira_tcp_hdr *h, mira_time_t at)
+{
+    if (at >= l->cookies_until)
+        mira_log(MIRA_LOG_WARN, DRIVER,
+                 "%s: port %u: SYN backlog full (%u), sending SYN cookies",
+                 mira_stack_name(tcpip_dev(t->s)), (unsigned)l->l.local.port, l->backlog);
+    l->cookies_until = mira_time_add(at, 2 * TCP_COOKIE_TICK);
+    struct tcp_cookie_conn cc = { laddr, raddr, h->dport, h->sport, h->seq };
+    uint16_t peer_mss = (h->opts.present & MIRA_TCP_HAS_MSS) ? h->opts.mss : 536;
+    struct mira_tcp_hdr sa = {
+        .sport = h->dport, .dport = h->sport, .flags = MIRA_TCP_SYN | MIRA_TCP_ACK,
+        .seq = tcp_cookie_make(t->isn_key, &cc, peer_mss, at), .ack = h->seq + 1,
+        .window = (uint16_t)(t->rcvbuf < 65535 ? t->rcvbuf : 65535),
+    };
+    sa.opts.present = MIRA_TCP_HAS_MSS;
+    sa.opts.mss = mss_towards(t, raddr);
+    send_segment(t->s, laddr, raddr, &sa, NULL, 0, 0);
+    t->cookies_sent++;
+}
+
+/* An ACK h (laddr <- raddr) to l with no connection: when it carries a
+ * valid cookie, the connection it completes, rebuilt as the SYN-RECEIVED
+ * one it would have been (the SYN replayed from the cookie's contents,
+ * its SYN-ACK not sent again) and given h.  False: not a cookie. */
+static bool cookie_accept(struct tcpip_tcp *t, struct tcp_listener *l, mira_ipv4_t laddr,
+                          mira_ipv4_t raddr, const struct mira_tcp_hdr *h, mira_time_t at)
+{
+    struct tcp_cookie_conn cc = { laddr, raddr, h->dport, h->sport, h->seq - 1 };
+    uint16_t mss;
+    if (!tcp_cookie_check(t->isn_key, &cc, h->ack - 1, at, &mss)) {
+        t->cookies_bad++;
+        return false;
+    }
+    if (l->queued >= l->backlog) {
+        t->syn_dropped++; /* the accept queue is full: as Linux, drop it */
+        return true;
+    }
+    struct tcp_conn *c = conn_new(t, laddr, h->dport, raddr, h->sport);
+    if (c == NULL) {
+        t->syn_dropped++;
+        return true;
+    }
+    c->listener = l;
+    l->half++;
+    if (!conn_buffers(c)) {
+        tcp_cb_drop(&c->cb, 0);
+        conn_after(c);
+        return true;
+    }
+    tcp_cb_listen(&c->cb, h->ack - 1);
+    struct mira_tcp_hdr syn = { .sport = h->sport, .dport = h->dport, .seq = h->seq - 1,
+                                .flags = MIRA_TCP_SYN, .window = h->window };
+    syn.opts.present = MIRA_TCP_HAS_MSS;
+    syn.opts.mss = mss;
+    c->mute = true;
+    tcp_cb_input(&c->cb, &syn, at);
+    c->mute = false;
+    c->cb.rtt_timing = false; /* the SYN-ACK's time is unknown: no RTT sample */
+    tcp_cb_input(&c->cb, h, at);
+    t->cookies_ok++;
+    conn_after(c);
+    return true;
 }
 
 /* --- the module --- */
@@ -337,6 +457,14 @@ int tcpip_tcp_init(struct tcpip_stack *s)
     t->cfg.max_retries = (unsigned)retries;
     t->cfg.max_syn_retries = (unsigned)syn_retries;
     t->cfg.msl = MIRA_MILLISECONDS(msl);
+    t->hash_size = TCP_HASH_MIN;
+    while (t->hash_size < TCP_HASH_MAX && t->hash_size < t->max_conns / 4)
+        t->hash_size *= 2;
+    t->hash = calloc(t->hash_size, sizeof(t->hash[0]));
+    if (t->hash == NULL) {
+        free(t);
+        return MIRA_ENOMEM;
+    }
     mira_random_bytes(t->isn_key, sizeof(t->isn_key));
     tcpip_set_tcp_state(s, t);
     return MIRA_OK;
@@ -347,14 +475,23 @@ void tcpip_tcp_fini(struct tcpip_stack *s)
     struct tcpip_tcp *t = tcp_of(s);
     if (t == NULL)
         return;
-    for (unsigned i = 0; i < TCP_HASH_SIZE; i++) {
+    for (unsigned i = 0; i < t->hash_size; i++) {
         while (t->hash[i] != NULL) {
             struct tcp_conn *c = t->hash[i];
             t->hash[i] = c->hnext;
             mira_timer_fini(&c->timer);
+            free(c->bufs);
             free(c);
         }
     }
+    if (t->cookies_sent || t->syn_dropped)
+        mira_log(MIRA_LOG_INFO, DRIVER,
+                 "%s: SYN cookies: %llu sent, %llu connections opened by one, %llu bad; "
+                 "%llu SYNs dropped (accept queue or table full)",
+                 mira_stack_name(tcpip_dev(s)), (unsigned long long)t->cookies_sent,
+                 (unsigned long long)t->cookies_ok, (unsigned long long)t->cookies_bad,
+                 (unsigned long long)t->syn_dropped);
+    free(t->hash);
     while (t->listeners != NULL) {
         struct tcp_listener *l = t->listeners;
         t->listeners = l->next;
@@ -396,6 +533,12 @@ void tcpip_tcp_input(struct tcpip_stack *s, mira_ipv4_t src, mira_ipv4_t dst,
     mira_time_t at = now();
     struct tcp_conn *c = conn_find(t, dst, h.dport, src, h.sport);
     if (c != NULL) {
+        /* A half-open connection gets its rings with the handshake's
+         * final ACK (data may come with it); without memory the segment is
+         * lost and the peer sends it again. */
+        if (c->bufs == NULL && (h.flags & MIRA_TCP_ACK) && !(h.flags & MIRA_TCP_RST) &&
+            !conn_buffers(c))
+            goto out;
         if (tcp_cb_input(&c->cb, &h, at) != TCP_IN_REOPEN) {
             conn_after(c);
             goto out;
@@ -409,12 +552,21 @@ void tcpip_tcp_input(struct tcpip_stack *s, mira_ipv4_t src, mira_ipv4_t dst,
         send_reset(s, dst, src, &h);
         goto out;
     }
-    if ((h.flags & (MIRA_TCP_SYN | MIRA_TCP_ACK | MIRA_TCP_RST)) != MIRA_TCP_SYN) {
+    uint8_t kind = h.flags & (MIRA_TCP_SYN | MIRA_TCP_ACK | MIRA_TCP_RST);
+    if (kind == MIRA_TCP_ACK && at < l->cookies_until && cookie_accept(t, l, dst, src, &h, at))
+        goto out;
+    if (kind != MIRA_TCP_SYN) {
         send_reset(s, dst, src, &h);
         goto out;
     }
-    if (l->half >= l->backlog || l->queued >= l->backlog)
-        goto out; /* full: the peer retries its SYN (SYN cookies: next issue) */
+    if (l->queued >= l->backlog || t->conns >= t->max_conns) {
+        t->syn_dropped++; /* the peer retries its SYN */
+        goto out;
+    }
+    if (l->half >= l->backlog) {
+        cookie_send(t, l, dst, src, &h, at);
+        goto out;
+    }
     c = conn_new(t, dst, h.dport, src, h.sport);
     if (c == NULL)
         goto out;
@@ -455,7 +607,7 @@ static bool port_free(struct tcpip_tcp *t, uint16_t port)
 {
     if (listener_find(t, port) != NULL)
         return false;
-    for (unsigned i = 0; i < TCP_HASH_SIZE; i++)
+    for (unsigned i = 0; i < t->hash_size; i++)
         for (struct tcp_conn *c = t->hash[i]; c; c = c->hnext)
             if (c->c.local.port == port)
                 return false;
@@ -530,7 +682,7 @@ void tcpip_tcp_listener_close(struct mira_tcp_listener *ll)
         pp = &(*pp)->next;
     *pp = l->next;
     /* Connections not yet accepted are reset (mira/stack.h). */
-    for (unsigned i = 0; i < TCP_HASH_SIZE; i++) {
+    for (unsigned i = 0; i < t->hash_size; i++) {
         struct tcp_conn *c = t->hash[i];
         while (c != NULL) {
             struct tcp_conn *next = c->hnext;
@@ -565,6 +717,10 @@ int tcpip_tcp_connect(struct mira_stack *dev, const struct mira_endpoint *to,
     struct tcp_conn *c = conn_new(t, laddr, port, to->addr, to->port);
     if (c == NULL)
         return MIRA_ENOMEM;
+    if (!conn_buffers(c)) {
+        conn_after(c); /* CLOSED, nobody's: freed */
+        return MIRA_ENOMEM;
+    }
     /* Not the app's yet: nobody else can close it while we wait. */
     c->app = true;
     tcp_cb_connect(&c->cb, tcp_isn(t->isn_key, laddr, port, to->addr, to->port, now()), now());
@@ -660,4 +816,24 @@ void tcpip_tcp_free(struct mira_tcp *cc)
     struct tcp_conn *c = (struct tcp_conn *)cc;
     c->app = false;
     conn_after(c);
+}
+
+int tcpip_tcp_set_nodelay(struct mira_tcp *cc, bool on)
+{
+    struct tcp_conn *c = (struct tcp_conn *)cc;
+    if (c->cb.state == TCP_CLOSED)
+        return MIRA_ECLOSED;
+    tcp_cb_set_nodelay(&c->cb, on, now());
+    conn_after(c);
+    return MIRA_OK;
+}
+
+int tcpip_tcp_set_keepalive(struct mira_tcp *cc, const struct mira_tcp_keepalive *ka)
+{
+    struct tcp_conn *c = (struct tcp_conn *)cc;
+    if (c->cb.state == TCP_CLOSED)
+        return MIRA_ECLOSED;
+    tcp_cb_set_keepalive(&c->cb, ka->on, ka->idle, ka->interval, ka->count, now());
+    conn_after(c);
+    return MIRA_OK;
 }
