@@ -43,6 +43,9 @@ MIRA_PARAM_DECLARE(tcp_sndbuf, "*-tcp-sndbuf", "131072",
 MIRA_PARAM_DECLARE(tcp_rcvbuf, "*-tcp-rcvbuf", "131072",
                    "bytes a TCP connection keeps received and unread: its largest window "
                    "(1024..67108864)");
+MIRA_PARAM_DECLARE(tcp_buf_initial, "*-tcp-buf-initial", "4096",
+                   "bytes each TCP ring starts with; it doubles with use up to tcp-sndbuf / "
+                   "tcp-rcvbuf (1024..67108864)");
 MIRA_PARAM_DECLARE(tcp_backlog, "*-tcp-backlog", "64",
                    "default per listener: connections in the handshake (beyond: SYN "
                    "cookies), and established ones not yet accepted (beyond: dropped)");
@@ -75,7 +78,8 @@ struct tcp_conn {
     bool queued;                   /* on that queue */
     bool app;                      /* the app holds it (until tcp_free) */
     int out_err;                   /* the last output error, for connect */
-    uint8_t *bufs;                 /* the rings' memory, NULL while half-open */
+    bool bufs;                     /* the rings have memory (not while half-open) */
+    uint32_t rcv_mark;             /* RCV.NXT when the receive ring last grew */
     bool mute;                     /* output discarded (rebuilding from a cookie) */
     struct mira_timer timer;
     struct mira_waitq rq, wq, sq;  /* readers, writers, connect */
@@ -99,7 +103,7 @@ struct tcpip_tcp {
     struct tcp_listener *listeners;
     uint8_t isn_key[16];
     struct tcp_config cfg;
-    unsigned long sndbuf, rcvbuf, backlog, max_conns;
+    unsigned long sndbuf, rcvbuf, buf_initial, backlog, max_conns;
     /* counters, logged at close */
     uint64_t cookies_sent, cookies_ok, cookies_bad, syn_dropped;
 };
@@ -257,6 +261,14 @@ static void listener_unlink_conn(struct tcp_conn *c)
     c->listener = NULL;
 }
 
+static void conn_free_buffers(struct tcp_conn *c)
+{
+    if (c->bufs) {
+        free(c->cb.snd.buf);
+        free(c->cb.rcv.buf);
+    }
+}
+
 static void conn_release(struct tcp_conn *c)
 {
     struct tcpip_tcp *t = c->t;
@@ -266,7 +278,7 @@ static void conn_release(struct tcp_conn *c)
     *pp = c->hnext;
     t->conns--;
     mira_timer_fini(&c->timer);
-    free(c->bufs);
+    conn_free_buffers(c);
     free(c);
 }
 
@@ -320,15 +332,63 @@ static void conn_timer(void *arg)
  * a large allocation stay out of the resident set. */
 static bool conn_buffers(struct tcp_conn *c)
 {
-    if (c->bufs != NULL)
+    if (c->bufs)
         return true;
-    struct tcpip_tcp *t = c->t;
-    c->bufs = malloc(t->sndbuf + t->rcvbuf);
-    if (c->bufs == NULL)
+    uint8_t *snd = malloc(c->cb.snd.cap), *rcv = malloc(c->cb.rcv.cap);
+    if (snd == NULL || rcv == NULL) {
+        free(snd);
+        free(rcv);
         return false;
-    c->cb.snd.buf = c->bufs;
-    c->cb.rcv.buf = c->bufs + t->sndbuf;
+    }
+    c->cb.snd.buf = snd;
+    c->cb.rcv.buf = rcv;
+    c->bufs = true;
+    c->rcv_mark = c->cb.rcv_nxt;
     return true;
+}
+
+/* Gives ring r newcap (> r->cap) bytes, keeping every byte at its offset
+ * from the head: the in-order bytes and, in a receive ring, the
+ * out-of-order ones beyond.  False (r unchanged) without memory. */
+static bool ring_grow(struct tcp_ring *r, uint32_t newcap)
+{
+    uint8_t *nb = malloc(newcap);
+    if (nb == NULL)
+        return false;
+    memcpy(nb, r->buf + r->head, r->cap - r->head);
+    memcpy(nb + (r->cap - r->head), r->buf, r->head);
+    free(r->buf);
+    *r = (struct tcp_ring){ .buf = nb, .cap = newcap, .head = 0, .len = r->len };
+    return true;
+}
+
+/* Rings start at tcp-buf-initial bytes and double with use, up to
+ * tcp-sndbuf and tcp-rcvbuf: an idle or chatty connection stays small,
+ * a bulk one grows to its full window.  The send ring grows when the app
+ * has more to queue than it holds; the receive ring when it is half full
+ * or has taken twice its size since it last grew (the peer keeps the
+ * window busy).  The window only ever opens by it (tcp_cb's invariants). */
+static void grow_send(struct tcp_conn *c, size_t want)
+{
+    struct tcp_ring *r = &c->cb.snd;
+    if (!c->bufs || r->cap >= c->t->sndbuf || r->cap - r->len >= want)
+        return;
+    uint64_t cap = (uint64_t)r->cap * 2;
+    while (cap < c->t->sndbuf && cap - r->len < want)
+        cap *= 2;
+    ring_grow(r, (uint32_t)(cap < c->t->sndbuf ? cap : c->t->sndbuf));
+}
+
+static void grow_receive(struct tcp_conn *c)
+{
+    struct tcp_ring *r = &c->cb.rcv;
+    if (!c->bufs || r->cap >= c->t->rcvbuf)
+        return;
+    if (r->len < r->cap / 2 && c->cb.rcv_nxt - c->rcv_mark < 2 * r->cap)
+        return;
+    uint64_t cap = (uint64_t)r->cap * 2;
+    if (ring_grow(r, (uint32_t)(cap < c->t->rcvbuf ? cap : c->t->rcvbuf)))
+        c->rcv_mark = c->cb.rcv_nxt;
 }
 
 /* A new connection in the table (CLOSED), without its rings (conn_buffers
@@ -354,8 +414,12 @@ static struct tcp_conn *conn_new(struct tcpip_tcp *t, mira_ipv4_t laddr, uint16_
     mira_waitq_init(&c->sq, false);
     struct tcp_config cfg = t->cfg;
     cfg.mss = cfg.mss_max_send = mss_towards(t, raddr);
+    /* The window scale for the largest the receive ring may grow to; the
+     * rings' memory comes later, at their first size (conn_buffers). */
     tcp_cb_init(&c->cb, &cfg, lport, rport, NULL, (uint32_t)t->sndbuf, NULL, (uint32_t)t->rcvbuf,
                 conn_output, c);
+    c->cb.snd.cap = (uint32_t)(t->buf_initial < t->sndbuf ? t->buf_initial : t->sndbuf);
+    c->cb.rcv.cap = (uint32_t)(t->buf_initial < t->rcvbuf ? t->buf_initial : t->rcvbuf);
     struct tcp_conn **slot = slot_of(t, c);
     c->hnext = *slot;
     *slot = c;
@@ -381,7 +445,9 @@ static void cookie_send(struct tcpip_tcp *t, struct tcp_listener *l, mira_ipv4_t
     struct mira_tcp_hdr sa = {
         .sport = h->dport, .dport = h->sport, .flags = MIRA_TCP_SYN | MIRA_TCP_ACK,
         .seq = tcp_cookie_make(t->isn_key, &cc, peer_mss, at), .ack = h->seq + 1,
-        .window = (uint16_t)(t->rcvbuf < 65535 ? t->rcvbuf : 65535),
+        /* as the connection's first window (conn_new) */
+        .window = (uint16_t)(t->buf_initial < t->rcvbuf ? t->buf_initial
+                                                        : (t->rcvbuf < 65535 ? t->rcvbuf : 65535)),
     };
     sa.opts.present = MIRA_TCP_HAS_MSS;
     sa.opts.mss = mss_towards(t, raddr);
@@ -446,6 +512,7 @@ int tcpip_tcp_init(struct tcpip_stack *s)
     unsigned long retries, syn_retries, msl;
     if (uint_param(name, "tcp-sndbuf", "131072", 1024, 64ul << 20, &t->sndbuf) < 0 ||
         uint_param(name, "tcp-rcvbuf", "131072", 1024, 64ul << 20, &t->rcvbuf) < 0 ||
+        uint_param(name, "tcp-buf-initial", "4096", 1024, 64ul << 20, &t->buf_initial) < 0 ||
         uint_param(name, "tcp-backlog", "64", 1, 65535, &t->backlog) < 0 ||
         uint_param(name, "tcp-max-conns", "1024", 1, 1000000, &t->max_conns) < 0 ||
         uint_param(name, "tcp-retries", "12", 1, 100, &retries) < 0 ||
@@ -480,7 +547,7 @@ void tcpip_tcp_fini(struct tcpip_stack *s)
             struct tcp_conn *c = t->hash[i];
             t->hash[i] = c->hnext;
             mira_timer_fini(&c->timer);
-            free(c->bufs);
+            conn_free_buffers(c);
             free(c);
         }
     }
@@ -536,10 +603,11 @@ void tcpip_tcp_input(struct tcpip_stack *s, mira_ipv4_t src, mira_ipv4_t dst,
         /* A half-open connection gets its rings with the handshake's
          * final ACK (data may come with it); without memory the segment is
          * lost and the peer sends it again. */
-        if (c->bufs == NULL && (h.flags & MIRA_TCP_ACK) && !(h.flags & MIRA_TCP_RST) &&
+        if (!c->bufs && (h.flags & MIRA_TCP_ACK) && !(h.flags & MIRA_TCP_RST) &&
             !conn_buffers(c))
             goto out;
         if (tcp_cb_input(&c->cb, &h, at) != TCP_IN_REOPEN) {
+            grow_receive(c);
             conn_after(c);
             goto out;
         }
@@ -778,6 +846,7 @@ long tcpip_tcp_write(struct mira_tcp *cc, const void *buf, size_t len, mira_time
     while (done < len) {
         if (cc->sock.closed)
             return MIRA_ECLOSED;
+        grow_send(c, len - done);
         long w = tcp_cb_write(&c->cb, (const uint8_t *)buf + done, len - done, now());
         conn_after(c);
         if (w < 0)
