@@ -5,14 +5,14 @@
  * control block's earliest deadline), fibers waiting and waking, the
  * connection table, listeners with their bounded queues, ports and ISNs.
  *
- * A connection's memory (struct tcp_conn, and its two rings from the
- * handshake's end on) lives until both the app has let go (never given to
+ * A connection's memory (struct tcp_conn, and its two rings once they
+ * hold something) lives until both the app has let go (never given to
  * it, or tcp_free) and its control block is CLOSED: a closed connection
  * still sends what was queued, its FIN, and waits in TIME-WAIT, on its
  * own.
  *
  * Hostile peers: a half-open connection (SYN-RECEIVED) holds only its
- * struct tcp_conn, not its rings; each listener keeps at most its backlog
+ * struct tcp_conn, no ring memory; each listener keeps at most its backlog
  * of them, and answers further SYNs with SYN cookies (tcp_cookie.h), which
  * cost nothing until a valid final ACK creates the connection.  Every
  * table is bounded: tcp-max-conns connections in all, tcp-backlog per
@@ -78,7 +78,6 @@ struct tcp_conn {
     bool queued;                   /* on that queue */
     bool app;                      /* the app holds it (until tcp_free) */
     int out_err;                   /* the last output error, for connect */
-    bool bufs;                     /* the rings have memory (not while half-open) */
     uint32_t rcv_mark;             /* RCV.NXT when the receive ring last grew */
     bool mute;                     /* output discarded (rebuilding from a cookie) */
     struct mira_timer timer;
@@ -263,10 +262,8 @@ static void listener_unlink_conn(struct tcp_conn *c)
 
 static void conn_free_buffers(struct tcp_conn *c)
 {
-    if (c->bufs) {
-        free(c->cb.snd.buf);
-        free(c->cb.rcv.buf);
-    }
+    free(c->cb.snd.buf);
+    free(c->cb.rcv.buf);
 }
 
 static void conn_release(struct tcp_conn *c)
@@ -327,24 +324,19 @@ static void conn_timer(void *arg)
     conn_after(c);
 }
 
-/* Gives c its rings (once); false when memory runs out.  Not zeroed: a
- * ring's bytes are written before they are read, and untouched pages of
- * a large allocation stay out of the resident set. */
-static bool conn_buffers(struct tcp_conn *c)
+/* Gives ring r of c its memory, at its first size, the first time
+ * something is to be kept in it: the send ring at the app's first write,
+ * the receive ring with the first segment that carries data.  A half-open
+ * or an idle connection has none.  Not zeroed: a ring's bytes are written
+ * before they are read.  False when memory runs out. */
+static bool ring_alloc(struct tcp_conn *c, struct tcp_ring *r)
 {
-    if (c->bufs)
+    if (r->buf != NULL)
         return true;
-    uint8_t *snd = malloc(c->cb.snd.cap), *rcv = malloc(c->cb.rcv.cap);
-    if (snd == NULL || rcv == NULL) {
-        free(snd);
-        free(rcv);
-        return false;
-    }
-    c->cb.snd.buf = snd;
-    c->cb.rcv.buf = rcv;
-    c->bufs = true;
-    c->rcv_mark = c->cb.rcv_nxt;
-    return true;
+    r->buf = malloc(r->cap);
+    if (r == &c->cb.rcv)
+        c->rcv_mark = c->cb.rcv_nxt;
+    return r->buf != NULL;
 }
 
 /* Gives ring r newcap (> r->cap) bytes, keeping every byte at its offset
@@ -371,7 +363,7 @@ static bool ring_grow(struct tcp_ring *r, uint32_t newcap)
 static void grow_send(struct tcp_conn *c, size_t want)
 {
     struct tcp_ring *r = &c->cb.snd;
-    if (!c->bufs || r->cap >= c->t->sndbuf || r->cap - r->len >= want)
+    if (r->buf == NULL || r->cap >= c->t->sndbuf || r->cap - r->len >= want)
         return;
     uint64_t cap = (uint64_t)r->cap * 2;
     while (cap < c->t->sndbuf && cap - r->len < want)
@@ -382,7 +374,7 @@ static void grow_send(struct tcp_conn *c, size_t want)
 static void grow_receive(struct tcp_conn *c)
 {
     struct tcp_ring *r = &c->cb.rcv;
-    if (!c->bufs || r->cap >= c->t->rcvbuf)
+    if (r->buf == NULL || r->cap >= c->t->rcvbuf)
         return;
     if (r->len < r->cap / 2 && c->cb.rcv_nxt - c->rcv_mark < 2 * r->cap)
         return;
@@ -391,8 +383,8 @@ static void grow_receive(struct tcp_conn *c)
         c->rcv_mark = c->cb.rcv_nxt;
 }
 
-/* A new connection in the table (CLOSED), without its rings (conn_buffers
- * before anything can be queued or received), or NULL (MIRA_ENOMEM). */
+/* A new connection in the table (CLOSED), its rings without memory yet
+ * (ring_alloc), or NULL (MIRA_ENOMEM). */
 static struct tcp_conn *conn_new(struct tcpip_tcp *t, mira_ipv4_t laddr, uint16_t lport,
                                  mira_ipv4_t raddr, uint16_t rport)
 {
@@ -415,7 +407,7 @@ static struct tcp_conn *conn_new(struct tcpip_tcp *t, mira_ipv4_t laddr, uint16_
     struct tcp_config cfg = t->cfg;
     cfg.mss = cfg.mss_max_send = mss_towards(t, raddr);
     /* The window scale for the largest the receive ring may grow to; the
-     * rings' memory comes later, at their first size (conn_buffers). */
+     * rings' memory comes later, at their first size (ring_alloc). */
     tcp_cb_init(&c->cb, &cfg, lport, rport, NULL, (uint32_t)t->sndbuf, NULL, (uint32_t)t->rcvbuf,
                 conn_output, c);
     c->cb.snd.cap = (uint32_t)(t->buf_initial < t->sndbuf ? t->buf_initial : t->sndbuf);
@@ -479,11 +471,6 @@ static bool cookie_accept(struct tcpip_tcp *t, struct tcp_listener *l, mira_ipv4
     }
     c->listener = l;
     l->half++;
-    if (!conn_buffers(c)) {
-        tcp_cb_drop(&c->cb, 0);
-        conn_after(c);
-        return true;
-    }
     tcp_cb_listen(&c->cb, h->ack - 1);
     struct mira_tcp_hdr syn = { .sport = h->sport, .dport = h->dport, .seq = h->seq - 1,
                                 .flags = MIRA_TCP_SYN, .window = h->window };
@@ -600,11 +587,9 @@ void tcpip_tcp_input(struct tcpip_stack *s, mira_ipv4_t src, mira_ipv4_t dst,
     mira_time_t at = now();
     struct tcp_conn *c = conn_find(t, dst, h.dport, src, h.sport);
     if (c != NULL) {
-        /* A half-open connection gets its rings with the handshake's
-         * final ACK (data may come with it); without memory the segment is
-         * lost and the peer sends it again. */
-        if (!c->bufs && (h.flags & MIRA_TCP_ACK) && !(h.flags & MIRA_TCP_RST) &&
-            !conn_buffers(c))
+        /* Without memory for its data the segment is lost: the peer sends
+         * it again. */
+        if (h.data_len > 0 && !ring_alloc(c, &c->cb.rcv))
             goto out;
         if (tcp_cb_input(&c->cb, &h, at) != TCP_IN_REOPEN) {
             grow_receive(c);
@@ -785,10 +770,6 @@ int tcpip_tcp_connect(struct mira_stack *dev, const struct mira_endpoint *to,
     struct tcp_conn *c = conn_new(t, laddr, port, to->addr, to->port);
     if (c == NULL)
         return MIRA_ENOMEM;
-    if (!conn_buffers(c)) {
-        conn_after(c); /* CLOSED, nobody's: freed */
-        return MIRA_ENOMEM;
-    }
     /* Not the app's yet: nobody else can close it while we wait. */
     c->app = true;
     tcp_cb_connect(&c->cb, tcp_isn(t->isn_key, laddr, port, to->addr, to->port, now()), now());
@@ -846,6 +827,8 @@ long tcpip_tcp_write(struct mira_tcp *cc, const void *buf, size_t len, mira_time
     while (done < len) {
         if (cc->sock.closed)
             return MIRA_ECLOSED;
+        if (!ring_alloc(c, &c->cb.snd))
+            return done > 0 ? (long)done : MIRA_ENOMEM;
         grow_send(c, len - done);
         long w = tcp_cb_write(&c->cb, (const uint8_t *)buf + done, len - done, now());
         conn_after(c);
