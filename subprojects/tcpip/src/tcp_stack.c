@@ -104,7 +104,7 @@ struct tcpip_tcp {
     struct tcp_config cfg;
     unsigned long sndbuf, rcvbuf, buf_initial, backlog, max_conns;
     /* counters, logged at close */
-    uint64_t cookies_sent, cookies_ok, cookies_bad, syn_dropped;
+    uint64_t cookies_sent, cookies_ok, cookies_bad, drop_accept_full, drop_table_full;
 };
 
 static struct tcpip_tcp *tcp_of(struct tcpip_stack *s)
@@ -461,12 +461,12 @@ static bool cookie_accept(struct tcpip_tcp *t, struct tcp_listener *l, mira_ipv4
         return false;
     }
     if (l->queued >= l->backlog) {
-        t->syn_dropped++; /* the accept queue is full: as Linux, drop it */
+        t->drop_accept_full++; /* as Linux: the peer sends it again */
         return true;
     }
     struct tcp_conn *c = conn_new(t, laddr, h->dport, raddr, h->sport);
     if (c == NULL) {
-        t->syn_dropped++;
+        t->drop_table_full++;
         return true;
     }
     c->listener = l;
@@ -538,13 +538,13 @@ void tcpip_tcp_fini(struct tcpip_stack *s)
             free(c);
         }
     }
-    if (t->cookies_sent || t->syn_dropped)
+    if (t->cookies_sent || t->drop_accept_full || t->drop_table_full)
         mira_log(MIRA_LOG_INFO, DRIVER,
                  "%s: SYN cookies: %llu sent, %llu connections opened by one, %llu bad; "
-                 "%llu SYNs dropped (accept queue or table full)",
+                 "SYNs dropped: %llu accept queue full, %llu table full",
                  mira_stack_name(tcpip_dev(s)), (unsigned long long)t->cookies_sent,
                  (unsigned long long)t->cookies_ok, (unsigned long long)t->cookies_bad,
-                 (unsigned long long)t->syn_dropped);
+                 (unsigned long long)t->drop_accept_full, (unsigned long long)t->drop_table_full);
     free(t->hash);
     while (t->listeners != NULL) {
         struct tcp_listener *l = t->listeners;
@@ -612,8 +612,13 @@ void tcpip_tcp_input(struct tcpip_stack *s, mira_ipv4_t src, mira_ipv4_t dst,
         send_reset(s, dst, src, &h);
         goto out;
     }
-    if (l->queued >= l->backlog || t->conns >= t->max_conns) {
-        t->syn_dropped++; /* the peer retries its SYN */
+    /* Full: the peer retries its SYN. */
+    if (l->queued >= l->backlog) {
+        t->drop_accept_full++;
+        goto out;
+    }
+    if (t->conns >= t->max_conns) {
+        t->drop_table_full++;
         goto out;
     }
     if (l->half >= l->backlog) {
