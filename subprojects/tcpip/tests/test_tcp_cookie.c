@@ -45,9 +45,14 @@ static void test_lifetime(void **state)
     assert_false(tcp_cookie_check(key, &conn, c, T0 - TCP_COOKIE_TICK, &mss));
     /* 32 ticks on, the 5 counter bits are equal again: the hash still fails */
     assert_false(tcp_cookie_check(key, &conn, c, T0 + 32 * TCP_COOKIE_TICK, &mss));
-    /* the counter's bits sit on top */
-    uint32_t c1 = tcp_cookie_make(key, &conn, 1460, T0 + TCP_COOKIE_TICK);
-    assert_int_equal(((c1 >> 27) - (c >> 27)) & 31, 1);
+    /* the counter's 5 bits sit on top: 32 ticks in a row, 32 values */
+    uint32_t seen = 0;
+    for (int i = 0; i < 32; i++) {
+        uint32_t ci = tcp_cookie_make(key, &conn, 1460, T0 + i * TCP_COOKIE_TICK);
+        assert_int_equal(((ci >> 27) - (c >> 27)) & 31, i);
+        seen |= 1u << (ci >> 27);
+    }
+    assert_int_equal(seen, 0xffffffffu);
     /* at clock 0 (no previous tick) a fresh cookie still validates */
     uint32_t c0 = tcp_cookie_make(key, &conn, 1460, 0);
     assert_true(tcp_cookie_check(key, &conn, c0, 0, &mss));

@@ -73,7 +73,7 @@ static void test_probes_answered(void **state)
     h_run(&n, n.now + MS(100));
     assert_true(tcp_cb_deadline(&n.cb[A]) > n.now + SEC(9));
     /* switched off: no probe any more */
-    tcp_cb_set_keepalive(&n.cb[A], false, 0, 0, 0, n.now);
+    tcp_cb_set_keepalive(&n.cb[A], false, SEC(10), SEC(2), 3, n.now);
     uint64_t probes = n.cb[A].stat_keepalive_probes;
     h_run(&n, n.now + SEC(3600));
     assert_int_equal(n.cb[A].stat_keepalive_probes, probes);
