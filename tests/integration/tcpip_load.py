@@ -193,6 +193,15 @@ class Lines:
         return None
 
 
+def tell(p, line):
+    """Writes a line to the helper; it may have died (its failure shows)."""
+    try:
+        p.stdin.write(line + '\n')
+        p.stdin.flush()
+    except (BrokenPipeError, OSError):
+        pass
+
+
 def rss_kib(pid):
     try:
         with open(f'/proc/{pid}/status') as f:
@@ -244,14 +253,12 @@ def run(ns, app_exe, port, n, app_args):
             return [f'Linux could not hold {n} connections: '
                     + helper_p.stderr.read().strip()[-2000:]]
         rss['held'] = rss_kib(app.pid)
-        helper_p.stdin.write('flood\n')
-        helper_p.stdin.flush()
+        tell(helper_p, 'flood')
         flood = sh('ip', 'netns', 'exec', ns, 'timeout', '-s', 'INT', str(FLOOD_SECONDS),
                    'hping3', '--flood', '-S', '--rand-source', '-p', str(port), APP_ADDR)
         print('--- hping3 ---\n' + (flood.stdout + flood.stderr).strip() + '\n---', flush=True)
         rss['flood'] = rss_kib(app.pid)
-        helper_p.stdin.write('after\n')
-        helper_p.stdin.flush()
+        tell(helper_p, 'after')
         try:
             helper_p.wait(timeout=DEADLINE + 60)
         except subprocess.TimeoutExpired:
