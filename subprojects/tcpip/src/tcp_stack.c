@@ -79,6 +79,8 @@ struct tcp_conn {
     bool app;                      /* the app holds it (until tcp_free) */
     int out_err;                   /* the last output error, for connect */
     uint32_t rcv_mark;             /* RCV.NXT when the receive ring last grew */
+    struct tcp_conn *twprev, *twnext; /* in t's TIME-WAIT list, oldest first */
+    bool in_tw;                    /* on that list */
     bool mute;                     /* output discarded (rebuilding from a cookie) */
     struct mira_timer timer;
     struct mira_waitq rq, wq, sq;  /* readers, writers, connect */
@@ -105,6 +107,8 @@ struct tcpip_tcp {
     unsigned long sndbuf, rcvbuf, buf_initial, backlog, max_conns;
     /* counters, logged at close */
     uint64_t cookies_sent, cookies_ok, cookies_bad, drop_accept_full, drop_table_full;
+    uint64_t tw_reclaimed;
+    struct tcp_conn *tw_head, *tw_tail; /* connections in TIME-WAIT, oldest first */
 };
 
 static struct tcpip_tcp *tcp_of(struct tcpip_stack *s)
@@ -282,8 +286,36 @@ static void conn_release(struct tcp_conn *c)
 /* After every event of c's control block: wake whoever it concerns, move
  * it along its listener's queues, re-arm its timer, and free it when
  * nobody needs it any more.  Returns true when c was freed. */
+static void tw_track(struct tcp_conn *c)
+{
+    struct tcpip_tcp *t = c->t;
+    bool tw = c->cb.state == TCP_TIME_WAIT;
+    if (tw == c->in_tw)
+        return;
+    if (tw) {
+        c->twprev = t->tw_tail;
+        c->twnext = NULL;
+        if (t->tw_tail)
+            t->tw_tail->twnext = c;
+        else
+            t->tw_head = c;
+        t->tw_tail = c;
+    } else {
+        if (c->twprev)
+            c->twprev->twnext = c->twnext;
+        else
+            t->tw_head = c->twnext;
+        if (c->twnext)
+            c->twnext->twprev = c->twprev;
+        else
+            t->tw_tail = c->twprev;
+    }
+    c->in_tw = tw;
+}
+
 static bool conn_after(struct tcp_conn *c)
 {
+    tw_track(c);
     unsigned wake = c->cb.wake;
     c->cb.wake = 0;
     if (wake & TCP_WAKE_READ)
@@ -322,6 +354,23 @@ static void conn_timer(void *arg)
     struct tcp_conn *c = arg;
     tcp_cb_timer(&c->cb, now());
     conn_after(c);
+}
+
+/* The table is full: the connection longest in TIME-WAIT that nobody
+ * holds makes room (as Linux past tcp_max_tw_buckets): its peer has
+ * closed, only a late duplicate could still find it.  False when there
+ * is none. */
+static bool tw_reclaim(struct tcpip_tcp *t)
+{
+    for (struct tcp_conn *c = t->tw_head; c != NULL; c = c->twnext) {
+        if (!c->app && c->listener == NULL) {
+            tcp_cb_drop(&c->cb, 0);
+            conn_after(c); /* CLOSED and nobody's: freed */
+            t->tw_reclaimed++;
+            return true;
+        }
+    }
+    return false;
 }
 
 /* Gives ring r of c its memory, at its first size, the first time
@@ -388,7 +437,7 @@ static void grow_receive(struct tcp_conn *c)
 static struct tcp_conn *conn_new(struct tcpip_tcp *t, mira_ipv4_t laddr, uint16_t lport,
                                  mira_ipv4_t raddr, uint16_t rport)
 {
-    if (t->conns >= t->max_conns)
+    if (t->conns >= t->max_conns && !tw_reclaim(t))
         return NULL;
     struct tcp_conn *c = calloc(1, sizeof(*c));
     if (c == NULL)
@@ -538,13 +587,15 @@ void tcpip_tcp_fini(struct tcpip_stack *s)
             free(c);
         }
     }
-    if (t->cookies_sent || t->drop_accept_full || t->drop_table_full)
+    if (t->cookies_sent || t->drop_accept_full || t->drop_table_full || t->tw_reclaimed)
         mira_log(MIRA_LOG_INFO, DRIVER,
                  "%s: SYN cookies: %llu sent, %llu connections opened by one, %llu bad; "
-                 "SYNs dropped: %llu accept queue full, %llu table full",
+                 "SYNs dropped: %llu accept queue full, %llu table full; "
+                 "%llu TIME-WAIT ended early for room",
                  mira_stack_name(tcpip_dev(s)), (unsigned long long)t->cookies_sent,
                  (unsigned long long)t->cookies_ok, (unsigned long long)t->cookies_bad,
-                 (unsigned long long)t->drop_accept_full, (unsigned long long)t->drop_table_full);
+                 (unsigned long long)t->drop_accept_full, (unsigned long long)t->drop_table_full,
+                 (unsigned long long)t->tw_reclaimed);
     free(t->hash);
     while (t->listeners != NULL) {
         struct tcp_listener *l = t->listeners;
@@ -617,17 +668,15 @@ void tcpip_tcp_input(struct tcpip_stack *s, mira_ipv4_t src, mira_ipv4_t dst,
         t->drop_accept_full++;
         goto out;
     }
-    if (t->conns >= t->max_conns) {
-        t->drop_table_full++;
-        goto out;
-    }
     if (l->half >= l->backlog) {
         cookie_send(t, l, dst, src, &h, at);
         goto out;
     }
     c = conn_new(t, dst, h.dport, src, h.sport);
-    if (c == NULL)
+    if (c == NULL) {
+        t->drop_table_full++;
         goto out;
+    }
     c->listener = l;
     l->half++;
     tcp_cb_listen(&c->cb, tcp_isn(t->isn_key, dst, h.dport, src, h.sport, at));

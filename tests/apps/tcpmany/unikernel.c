@@ -8,6 +8,9 @@
  *   --nodelay   true: Nagle off on every connection (mira_tcp_set_nodelay)
  *   --keepalive IDLE,INTERVAL,COUNT in seconds: keepalive on every
  *               connection (mira_tcp_set_keepalive); empty: off
+ *   --close-first true: after echoing its first read the app ends the
+ *               connection itself (its side, not the peer's, goes through
+ *               TIME-WAIT)
  *
  * Lines: "listening on PORT"; "echo ended: <error>" for a connection that
  * fails (reset, retransmission or keepalive gave up); at stop "open N,
@@ -24,6 +27,8 @@
 
 MIRA_PARAM_DECLARE(port, "port", "7", "the TCP port to listen on");
 MIRA_PARAM_DECLARE(nodelay, "nodelay", "false", "true: Nagle off on every connection");
+MIRA_PARAM_DECLARE(close_first, "close-first", "false",
+                   "true: the app closes each connection after its first echo");
 MIRA_PARAM_DECLARE(keepalive, "keepalive", "",
                    "IDLE,INTERVAL,COUNT (seconds): keepalive on every connection");
 
@@ -41,7 +46,7 @@ static struct {
     unsigned long open, accepted;
     int fibers;
     struct mira_waitq ended;
-    bool stopping, nodelay;
+    bool stopping, nodelay, close_first;
     struct mira_tcp_keepalive ka;
 } A = { .ended = MIRA_WAITQ_INIT };
 
@@ -63,6 +68,10 @@ static void echo_fiber(void *arg)
         long w = mira_tcp_write(k->t, buf, (size_t)r, MIRA_TIME_NEVER);
         if (w < 0) {
             r = w;
+            break;
+        }
+        if (A.close_first) {
+            r = 0;
             break;
         }
     }
@@ -132,6 +141,7 @@ int unikernel_start(struct mira_console *c, struct mira_stack *s)
         return 2;
     }
     A.nodelay = strcmp(mira_param("nodelay", "false"), "true") == 0;
+    A.close_first = strcmp(mira_param("close-first", "false"), "true") == 0;
     const char *ka = mira_param("keepalive", "");
     if (ka[0] != '\0') {
         unsigned long idle = strtoul(ka, &end, 10), intvl = 0, count = 0;
