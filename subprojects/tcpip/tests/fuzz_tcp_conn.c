@@ -5,8 +5,8 @@
  * step, and every segment it sends (data it holds, within its MSS,
  * options that encode).
  *
- * Input: byte 0 picks the ring sizes and the start (LISTEN, SYN-SENT, or
- * ESTABLISHED through a handshake); then operations, one byte each with
+ * Input: byte 0 picks the ring sizes, the start (LISTEN, SYN-SENT, or
+ * ESTABLISHED through a handshake), Nagle (0x40) and keepalive (0x80); then operations, one byte each with
  * their arguments:
  *   0 segment relative to the block (seq = RCV.NXT + d16, ack = SND.UNA +
  *     d16), 1 segment with absolute seq/ack: flags, window, options byte
@@ -138,6 +138,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *p, size_t n)
         break;
     }
     }
+    if (mode & 0x80) /* keepalive: probes after 1 s idle, 1 s apart, 3 */
+        tcp_cb_set_keepalive(&cb, true, MIRA_SECONDS(1), MIRA_SECONDS(1), 3, now);
     for (int step = 0; step < 4000 && in.i < in.n; step++) {
         uint8_t op = u8(&in) % 9;
         switch (op) {
