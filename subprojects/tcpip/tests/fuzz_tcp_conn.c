@@ -60,7 +60,11 @@ static void output(void *ctx, struct tcp_cb *cb, const struct mira_tcp_hdr *h, u
         fail("segment above the MSS");
     if ((h->flags & MIRA_TCP_SYN) && len > 0)
         fail("data on our SYN");
-    if (!(h->flags & MIRA_TCP_RST) && cb->state != TCP_LISTEN &&
+    /* A keepalive probe (RFC 1122 4.2.3.6) is the one segment below
+     * SND.UNA: SND.NXT - 1, a bare ACK, nothing outstanding. */
+    bool probe = cb->ka_on && h->flags == MIRA_TCP_ACK && len == 0 &&
+                 h->seq == cb->snd_nxt - 1 && cb->snd_una == cb->snd_max;
+    if (!(h->flags & MIRA_TCP_RST) && cb->state != TCP_LISTEN && !probe &&
         (tcp_seq_lt(h->seq, cb->snd_una) || tcp_seq_gt(h->seq, cb->snd_max)))
         fail("segment outside [SND.UNA, SND.MAX]");
     static uint8_t wire[MIRA_TCP_MAX_HDR_LEN + 65536];
