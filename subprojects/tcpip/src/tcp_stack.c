@@ -144,19 +144,17 @@ static int uint_param(const char *name, const char *key, const char *dflt, unsig
 
 /* --- the connection table --- */
 
-/* Keyed with the stack's secret: a peer cannot aim its connections at one
- * bucket. */
+/* SipHash-2-4 under the stack's secret key: a peer cannot choose
+ * addresses and ports that all land in one bucket. */
 static unsigned hash_of(const struct tcpip_tcp *t, mira_ipv4_t laddr, uint16_t lport,
                         mira_ipv4_t raddr, uint16_t rport)
 {
-    uint32_t k = (uint32_t)t->isn_key[0] | (uint32_t)t->isn_key[1] << 8 |
-                 (uint32_t)t->isn_key[2] << 16 | (uint32_t)t->isn_key[3] << 24;
-    uint32_t h = (laddr ^ k) * 2654435761u ^ raddr * 2246822519u ^
-                 ((uint32_t)lport << 16 | rport);
-    h ^= h >> 15;
-    h *= 2654435761u;
-    h ^= h >> 13;
-    return h & (t->hash_size - 1);
+    uint8_t tuple[12];
+    mira_store_be32(tuple, laddr);
+    mira_store_be16(tuple + 4, lport);
+    mira_store_be32(tuple + 6, raddr);
+    mira_store_be16(tuple + 10, rport);
+    return (unsigned)tcp_siphash(t->isn_key, tuple, sizeof(tuple)) & (t->hash_size - 1);
 }
 
 static struct tcp_conn **slot_of(struct tcpip_tcp *t, const struct tcp_conn *c)
@@ -283,9 +281,8 @@ static void conn_release(struct tcp_conn *c)
     free(c);
 }
 
-/* After every event of c's control block: wake whoever it concerns, move
- * it along its listener's queues, re-arm its timer, and free it when
- * nobody needs it any more.  Returns true when c was freed. */
+/* Keeps c on t's TIME-WAIT list while it is in TIME-WAIT, in the order
+ * connections entered it (tw_reclaim). */
 static void tw_track(struct tcp_conn *c)
 {
     struct tcpip_tcp *t = c->t;
@@ -313,6 +310,9 @@ static void tw_track(struct tcp_conn *c)
     c->in_tw = tw;
 }
 
+/* After every event of c's control block: wake whoever it concerns, move
+ * it along its listener's queues, re-arm its timer, and free it when
+ * nobody needs it any more.  Returns true when c was freed. */
 static bool conn_after(struct tcp_conn *c)
 {
     tw_track(c);
@@ -486,10 +486,10 @@ static void cookie_send(struct tcpip_tcp *t, struct tcp_listener *l, mira_ipv4_t
     struct mira_tcp_hdr sa = {
         .sport = h->dport, .dport = h->sport, .flags = MIRA_TCP_SYN | MIRA_TCP_ACK,
         .seq = tcp_cookie_make(t->isn_key, &cc, peer_mss, at), .ack = h->seq + 1,
-        /* as the connection's first window (conn_new) */
-        .window = (uint16_t)(t->buf_initial < t->rcvbuf ? t->buf_initial
-                                                        : (t->rcvbuf < 65535 ? t->rcvbuf : 65535)),
     };
+    /* As the connection's first window (conn_new, tcp_cb's SYN window). */
+    unsigned long w = t->buf_initial < t->rcvbuf ? t->buf_initial : t->rcvbuf;
+    sa.window = (uint16_t)(w < 65535 ? w : 65535);
     sa.opts.present = MIRA_TCP_HAS_MSS;
     sa.opts.mss = mss_towards(t, raddr);
     send_segment(t->s, laddr, raddr, &sa, NULL, 0, 0);
@@ -529,6 +529,11 @@ static bool cookie_accept(struct tcpip_tcp *t, struct tcp_listener *l, mira_ipv4
     tcp_cb_input(&c->cb, &syn, at);
     c->mute = false;
     c->cb.rtt_timing = false; /* the SYN-ACK's time is unknown: no RTT sample */
+    if (h->data_len > 0 && !ring_alloc(c, &c->cb.rcv)) {
+        tcp_cb_drop(&c->cb, 0);
+        conn_after(c); /* CLOSED and nobody's: freed; the peer sends again */
+        return true;
+    }
     tcp_cb_input(&c->cb, h, at);
     t->cookies_ok++;
     conn_after(c);
