@@ -412,7 +412,7 @@ void tcp_cb_close(struct tcp_cb *cb, mira_time_t now)
     }
 }
 
-/* --- keepalive (RFC 9293 3.8.4, RFC 1122 4.2.3.6) --- */
+/* --- per-connection switches: no-delay, keepalive (RFC 9293 3.8.4, RFC 1122 4.2.3.6) --- */
 
 void tcp_cb_set_nodelay(struct tcp_cb *cb, bool on, mira_time_t now)
 {
