@@ -16,7 +16,9 @@ usage: tcpip_load.py APP PORT [CONNS [APP_ARG...]]
    handshake, so the listener's SYN backlog fills and stays full.  3 s into
    it Linux opens a new connection and echoes a line over it.
 3. After the flood: another new connection is accepted and echoes, and
-   every one of the CONNS connections still echoes a second line.
+   every one of the CONNS connections still echoes a second line.  The
+   backlog stays full of the flood's half-open connections, so the new
+   connections are made by SYN cookies (the app's count says so).
 The app's resident memory is printed before the connections, with them
 all open, and after the flood; the times taken are printed too (never
 asserted: the machine may be busy).  It fails when a connection is
@@ -283,6 +285,9 @@ def run(ns, app_exe, port, n, app_args):
         print(f'per held connection: {(rss["held"] - rss["before"]) * 1024 / n:.0f} bytes')
     if not any('sending SYN cookies' in l for l in err.lines):
         failures.append('the app never sent SYN cookies: the flood did not fill its backlog')
+    opened = [l for l in err.lines if 'connections opened by one' in l]
+    if opened and int(opened[0].split(' connections opened by one')[0].split()[-1]) < 1:
+        failures.append('no connection was opened by a SYN cookie (the backlog was full)')
     if any(l.startswith('echo ended') for l in out.lines):
         failures.append('a connection failed on the app side')
     if status != 0:
