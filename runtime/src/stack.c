@@ -212,6 +212,30 @@ void mira_tcp_close(struct mira_tcp *c)
         s->ops->tcp_free(c);
 }
 
+int mira_tcp_set_nodelay(struct mira_tcp *c, bool on)
+{
+    sock_checked(&c->sock, "mira_tcp_set_nodelay");
+    return c->sock.stack->ops->tcp_set_nodelay(c, on);
+}
+
+/* Linux's limits (MAX_TCP_KEEPIDLE, MAX_TCP_KEEPINTVL, MAX_TCP_KEEPCNT), so
+ * both stacks take the same values. */
+static bool keepalive_time_ok(mira_time_t t)
+{
+    return t >= MIRA_SECONDS(1) && t <= MIRA_SECONDS(32767) && t % MIRA_SECONDS(1) == 0;
+}
+
+int mira_tcp_set_keepalive(struct mira_tcp *c, const struct mira_tcp_keepalive *ka)
+{
+    sock_checked(&c->sock, "mira_tcp_set_keepalive");
+    if (ka == NULL)
+        mira_panic("mira_tcp_set_keepalive: NULL settings");
+    if (ka->on && (!keepalive_time_ok(ka->idle) || !keepalive_time_ok(ka->interval) ||
+                   ka->count < 1 || ka->count > 127))
+        return MIRA_EINVAL;
+    return c->sock.stack->ops->tcp_set_keepalive(c, ka);
+}
+
 /* --- the stack --- */
 
 void mira_stack_close(struct mira_stack *s)

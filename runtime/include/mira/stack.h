@@ -110,8 +110,9 @@ int mira_tcp_connect(struct mira_stack *s, const struct mira_endpoint *to,
 
 /* mira_tcp_read: waits until c has data, then copies up to len (> 0) bytes
  * of it into buf.  Returns the count (>= 1), 0 when the peer has finished
- * sending (every later call returns 0 too), MIRA_ETIMEDOUT, or
- * MIRA_ECLOSED (the connection was reset or closed). */
+ * sending (every later call returns 0 too), MIRA_ETIMEDOUT (the deadline,
+ * or the stack gave the peer up: retransmissions or keepalive probes
+ * unanswered), or MIRA_ECLOSED (the connection was reset or closed). */
 long mira_tcp_read(struct mira_tcp *c, void *buf, size_t len, mira_time_t deadline);
 
 /* mira_tcp_write: queues the len bytes of buf for sending, waiting while
@@ -129,6 +130,32 @@ int mira_tcp_shutdown(struct mira_tcp *c);
 /* mira_tcp_peer, mira_tcp_local: the peer's / our address and port. */
 void mira_tcp_peer(const struct mira_tcp *c, struct mira_endpoint *peer);
 void mira_tcp_local(const struct mira_tcp *c, struct mira_endpoint *local);
+
+/* Keepalive (RFC 9293 3.8.4, RFC 1122 4.2.3.6): when a connection has
+ * been quiet for `idle` with nothing of ours unacknowledged, the stack
+ * sends a probe the peer must answer, then another every `interval`; after
+ * `count` unanswered probes the connection fails: reads and writes return
+ * MIRA_ETIMEDOUT.  Off by default.  Times are whole seconds from 1 to
+ * 32767 (MIRA_SECONDS(n)), count from 1 to 127, as Linux accepts them;
+ * Linux's defaults are 7200 s, 75 s and 9. */
+struct mira_tcp_keepalive {
+    bool on;
+    mira_time_t idle;
+    mira_time_t interval;
+    unsigned count;
+};
+
+/* mira_tcp_set_nodelay: on: small writes go out at once (Nagle's
+ * algorithm, RFC 896, off; what it held back goes now); off (the
+ * default): a small segment waits while data is unacknowledged.  Returns
+ * 0 or MIRA_ECLOSED. */
+int mira_tcp_set_nodelay(struct mira_tcp *c, bool on);
+
+/* mira_tcp_set_keepalive: switches keepalive as *ka says (see struct
+ * mira_tcp_keepalive; idle, interval and count are ignored when off).
+ * Returns 0, MIRA_EINVAL (a time or count out of range) or
+ * MIRA_ECLOSED. */
+int mira_tcp_set_keepalive(struct mira_tcp *c, const struct mira_tcp_keepalive *ka);
 
 /* mira_tcp_close: closes c (see Closing, above): data queued is still
  * sent, then FIN, unless the peer has reset the connection. */

@@ -453,6 +453,34 @@ static void stcp_free(struct mira_tcp *cc)
     free(c);
 }
 
+/* The per-connection switches: the kernel's own (tcp(7), socket(7)). */
+static int stcp_set_nodelay(struct mira_tcp *cc, bool on)
+{
+    int v = on;
+    if (setsockopt(((struct stcp *)cc)->n.fd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof(v)) < 0)
+        return conn_error(errno);
+    return MIRA_OK;
+}
+
+static int stcp_set_keepalive(struct mira_tcp *cc, const struct mira_tcp_keepalive *ka)
+{
+    int fd = ((struct stcp *)cc)->n.fd;
+    int on = ka->on;
+    if (on) {
+        /* Whole seconds in range: checked by the runtime (mira/stack.h). */
+        int idle = (int)(ka->idle / MIRA_SECONDS(1));
+        int intvl = (int)(ka->interval / MIRA_SECONDS(1));
+        int count = (int)ka->count;
+        if (setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle)) < 0 ||
+            setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl)) < 0 ||
+            setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof(count)) < 0)
+            return errno == EINVAL ? MIRA_EINVAL : conn_error(errno);
+    }
+    if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on)) < 0)
+        return conn_error(errno);
+    return MIRA_OK;
+}
+
 /* --- the stack --- */
 
 static void sstack_close(struct mira_stack *st)
@@ -495,6 +523,8 @@ static const struct mira_stack_ops sstack_ops = {
     .tcp_close = stcp_close,
     .tcp_free = stcp_free,
     .close = sstack_close,
+    .tcp_set_nodelay = stcp_set_nodelay,
+    .tcp_set_keepalive = stcp_set_keepalive,
 };
 
 int mira_stack_socket_connect(struct mira_stack **out, const char *name)

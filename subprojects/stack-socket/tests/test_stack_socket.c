@@ -14,6 +14,11 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <mira/driver/stack.h>
 #include <mira/fiber.h>
 #include <mira/runtime.h>
@@ -307,6 +312,79 @@ static void test_tcp_refused_and_in_use(void **state)
     assert_int_equal(mira_tcp_connect(*state, &to, &c, MIRA_TIME_NEVER), MIRA_EINVAL);
 }
 
+/* The kernel socket behind connection c: the descriptor of this process
+ * whose local and peer addresses are c's. */
+static int fd_of(const struct mira_tcp *c)
+{
+    struct mira_endpoint local, peer;
+    mira_tcp_local(c, &local);
+    mira_tcp_peer(c, &peer);
+    for (int fd = 3; fd < 1024; fd++) {
+        struct sockaddr_in a, b;
+        socklen_t la = sizeof(a), lb = sizeof(b);
+        if (getsockname(fd, (struct sockaddr *)&a, &la) == 0 && a.sin_family == AF_INET &&
+            getpeername(fd, (struct sockaddr *)&b, &lb) == 0 &&
+            ntohs(a.sin_port) == local.port && ntohs(b.sin_port) == peer.port)
+            return fd;
+    }
+    return -1;
+}
+
+static int sockopt(int fd, int level, int name)
+{
+    int v = -1;
+    socklen_t len = sizeof(v);
+    assert_int_equal(getsockopt(fd, level, name, &v, &len), 0);
+    return v;
+}
+
+/* mira_tcp_set_nodelay and mira_tcp_set_keepalive reach the kernel's
+ * TCP_NODELAY, SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT;
+ * values out of range are refused before. */
+static void test_tcp_nodelay_keepalive(void **state)
+{
+    struct mira_tcp_listener *l;
+    assert_int_equal(mira_tcp_listen(*state, 0, 0, &l), 0);
+    struct mira_endpoint ll;
+    mira_tcp_listener_local(l, &ll);
+    struct mira_tcp *a, *b;
+    struct mira_endpoint to = { LOOPBACK, ll.port };
+    assert_int_equal(mira_tcp_connect(*state, &to, &a, MIRA_TIME_NEVER), 0);
+    assert_int_equal(mira_tcp_accept(l, &b, MIRA_TIME_NEVER), 0);
+    int fd = fd_of(a);
+    assert_true(fd >= 0);
+    assert_int_equal(sockopt(fd, IPPROTO_TCP, TCP_NODELAY), 0);
+    assert_int_equal(sockopt(fd, SOL_SOCKET, SO_KEEPALIVE), 0); /* off by default */
+    assert_int_equal(mira_tcp_set_nodelay(a, true), 0);
+    assert_int_not_equal(sockopt(fd, IPPROTO_TCP, TCP_NODELAY), 0);
+    assert_int_equal(mira_tcp_set_nodelay(a, false), 0);
+    assert_int_equal(sockopt(fd, IPPROTO_TCP, TCP_NODELAY), 0);
+
+    struct mira_tcp_keepalive ka = { true, MIRA_SECONDS(30), MIRA_SECONDS(5), 4 };
+    assert_int_equal(mira_tcp_set_keepalive(a, &ka), 0);
+    assert_int_not_equal(sockopt(fd, SOL_SOCKET, SO_KEEPALIVE), 0);
+    assert_int_equal(sockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE), 30);
+    assert_int_equal(sockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL), 5);
+    assert_int_equal(sockopt(fd, IPPROTO_TCP, TCP_KEEPCNT), 4);
+    /* out of range: refused, nothing changed */
+    struct mira_tcp_keepalive bad[] = {
+        { true, 0, MIRA_SECONDS(5), 4 },
+        { true, MIRA_SECONDS(30), MIRA_SECONDS(32768), 4 },
+        { true, MIRA_SECONDS(30), MIRA_SECONDS(5), 0 },
+        { true, MIRA_SECONDS(30), MIRA_SECONDS(5), 128 },
+        { true, MIRA_MILLISECONDS(1500), MIRA_SECONDS(5), 4 },
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_int_equal(mira_tcp_set_keepalive(a, &bad[i]), MIRA_EINVAL);
+    assert_int_equal(sockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE), 30);
+    ka.on = false;
+    assert_int_equal(mira_tcp_set_keepalive(a, &ka), 0);
+    assert_int_equal(sockopt(fd, SOL_SOCKET, SO_KEEPALIVE), 0);
+    mira_tcp_close(a);
+    mira_tcp_close(b);
+    mira_tcp_listener_close(l);
+}
+
 static void test_stack_close_frees_open_sockets(void **state)
 {
     /* Left open on purpose: the stack's close must free them (valgrind). */
@@ -333,6 +411,7 @@ int mira_app_main(void)
         cmocka_unit_test_setup_teardown(test_tcp_stream_both_ways, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tcp_read_deadline_and_close, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tcp_refused_and_in_use, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tcp_nodelay_keepalive, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stack_close_frees_open_sockets, setup, teardown),
     };
     return cmocka_run_group_tests_name("stack-socket", tests, NULL, NULL) ? 1 : 0;

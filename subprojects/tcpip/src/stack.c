@@ -278,6 +278,8 @@ static const struct mira_stack_ops tcpip_ops = {
     .tcp_shutdown = tcpip_tcp_shutdown,
     .tcp_close = tcpip_tcp_close,
     .tcp_free = tcpip_tcp_free,
+    .tcp_set_nodelay = tcpip_tcp_set_nodelay,
+    .tcp_set_keepalive = tcpip_tcp_set_keepalive,
     .close = stack_close,
 };
 

@@ -116,5 +116,7 @@ long tcpip_tcp_write(struct mira_tcp *c, const void *buf, size_t len, mira_time_
 int tcpip_tcp_shutdown(struct mira_tcp *c);
 void tcpip_tcp_close(struct mira_tcp *c);
 void tcpip_tcp_free(struct mira_tcp *c);
+int tcpip_tcp_set_nodelay(struct mira_tcp *c, bool on);
+int tcpip_tcp_set_keepalive(struct mira_tcp *c, const struct mira_tcp_keepalive *ka);
 
 #endif

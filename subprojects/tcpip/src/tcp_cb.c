@@ -412,6 +412,63 @@ void tcp_cb_close(struct tcp_cb *cb, mira_time_t now)
     }
 }
 
+/* --- per-connection switches: no-delay, keepalive (RFC 9293 3.8.4, RFC 1122 4.2.3.6) --- */
+
+void tcp_cb_set_nodelay(struct tcp_cb *cb, bool on, mira_time_t now)
+{
+    cb->cfg.nodelay = on;
+    if (on && tcp_cb_synchronized(cb)) {
+        output(cb, now);
+        timers_update(cb, now);
+    }
+}
+
+void tcp_cb_set_keepalive(struct tcp_cb *cb, bool on, mira_time_t idle, mira_time_t intvl,
+                          unsigned count, mira_time_t now)
+{
+    cb->ka_on = on && idle > 0 && intvl > 0 && count > 0;
+    cb->ka_idle = idle;
+    cb->ka_intvl = intvl;
+    cb->ka_count = count;
+    cb->ka_probes = 0;
+    if (cb->ka_heard < now)
+        cb->ka_heard = now;
+}
+
+/* When the next probe (or the verdict) is due: only while synchronized
+ * with nothing outstanding and nothing queued (else retransmission or the
+ * persist timer already watches the peer, as in Linux). */
+static mira_time_t keepalive_at(const struct tcp_cb *cb)
+{
+    if (!cb->ka_on || !tcp_cb_synchronized(cb) || cb->state == TCP_TIME_WAIT ||
+        cb->snd_max != cb->snd_una || cb->snd.len > 0)
+        return NEVER;
+    return cb->ka_probes == 0 ? mira_time_add(cb->ka_heard, cb->ka_idle)
+                              : mira_time_add(cb->ka_sent, cb->ka_intvl);
+}
+
+/* The peer sent an acceptable segment: it is alive. */
+static void keepalive_heard(struct tcp_cb *cb, mira_time_t now)
+{
+    cb->ka_heard = now;
+    cb->ka_probes = 0;
+}
+
+/* A probe is due: fail after ka_count unanswered ones, else send one: an
+ * ACK for SEG.SEQ = SND.NXT - 1, outside the peer's window, which it must
+ * answer with an ACK (RFC 1122 4.2.3.6; no garbage byte). */
+static void on_keepalive(struct tcp_cb *cb, mira_time_t now)
+{
+    if (cb->ka_probes >= cb->ka_count) {
+        enter_closed(cb, MIRA_ETIMEDOUT);
+        return;
+    }
+    cb->ka_probes++;
+    cb->ka_sent = now;
+    cb->stat_keepalive_probes++;
+    emit(cb, cb->snd_nxt - 1, MIRA_TCP_ACK, 0);
+}
+
 /* --- timers --- */
 
 mira_time_t tcp_cb_deadline(const struct tcp_cb *cb)
@@ -423,6 +480,8 @@ mira_time_t tcp_cb_deadline(const struct tcp_cb *cb)
         t = cb->delack_at;
     if (cb->end_at < t)
         t = cb->end_at;
+    if (keepalive_at(cb) < t)
+        t = keepalive_at(cb);
     return t;
 }
 
@@ -486,6 +545,11 @@ void tcp_cb_timer(struct tcp_cb *cb, mira_time_t now)
     if (cb->end_at <= now) {
         enter_closed(cb, 0);
         return;
+    }
+    if (keepalive_at(cb) <= now) {
+        on_keepalive(cb, now);
+        if (cb->state == TCP_CLOSED)
+            return;
     }
     if (cb->delack_at <= now) {
         cb->delack_at = NEVER;
@@ -975,6 +1039,7 @@ enum tcp_input_result tcp_cb_input(struct tcp_cb *cb, const struct mira_tcp_hdr 
         cb->stat_dropped++;
         return TCP_IN_DONE;
     }
+    keepalive_heard(cb, now);
 
     /* Second: RST (RFC 5961 3.2: exactly RCV.NXT, else a challenge ACK). */
     if (flags & MIRA_TCP_RST) {

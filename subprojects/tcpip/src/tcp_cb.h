@@ -177,6 +177,19 @@ struct tcp_cb {
 
     /* counters, for tests and diagnostics */
     uint64_t stat_rexmit, stat_fast_rexmit, stat_rto, stat_challenge_acks, stat_dropped;
+
+    /* keepalive (RFC 9293 3.8.4, RFC 1122 4.2.3.6; tcp_cb_set_keepalive):
+     * off by default; when on and the connection is synchronized with
+     * nothing outstanding, a probe goes after ka_idle without a segment
+     * from the peer, then every ka_intvl; after ka_count unanswered
+     * probes the connection fails with MIRA_ETIMEDOUT. */
+    bool ka_on;
+    unsigned ka_count;
+    unsigned ka_probes;      /* sent since the peer was last heard */
+    mira_time_t ka_idle, ka_intvl;
+    mira_time_t ka_heard;    /* the last acceptable segment from the peer */
+    mira_time_t ka_sent;     /* the last probe */
+    uint64_t stat_keepalive_probes;
 };
 
 /* tcp_config_default: the defaults documented in docs/architecture.md. */
@@ -241,6 +254,16 @@ void tcp_cb_abort(struct tcp_cb *cb);
 /* tcp_cb_drop: goes CLOSED with error (0: none) without a word to the
  * peer (an ICMP hard error, the stack closing). */
 void tcp_cb_drop(struct tcp_cb *cb, int error);
+
+/* tcp_cb_set_nodelay: Nagle off (true) or on (false); what Nagle held
+ * back goes now. */
+void tcp_cb_set_nodelay(struct tcp_cb *cb, bool on, mira_time_t now);
+
+/* tcp_cb_set_keepalive: keepalive on (idle and intvl > 0, count >= 1) or
+ * off; the idle time counts from now or the peer's last segment, which
+ * ever is later. */
+void tcp_cb_set_keepalive(struct tcp_cb *cb, bool on, mira_time_t idle, mira_time_t intvl,
+                          unsigned count, mira_time_t now);
 
 /* tcp_cb_deadline: the earliest timer deadline, MIRA_TIME_NEVER if none. */
 mira_time_t tcp_cb_deadline(const struct tcp_cb *cb);

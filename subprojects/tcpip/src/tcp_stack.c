@@ -5,10 +5,18 @@
  * control block's earliest deadline), fibers waiting and waking, the
  * connection table, listeners with their bounded queues, ports and ISNs.
  *
- * A connection's memory (struct tcp_conn with its two rings) lives until
- * both the app has let go (never given to it, or tcp_free) and its control
- * block is CLOSED: a closed connection still sends what was queued, its
- * FIN, and waits in TIME-WAIT, on its own. */
+ * A connection's memory (struct tcp_conn, and its two rings once they
+ * hold something) lives until both the app has let go (never given to
+ * it, or tcp_free) and its control block is CLOSED: a closed connection
+ * still sends what was queued, its FIN, and waits in TIME-WAIT, on its
+ * own.
+ *
+ * Hostile peers: a half-open connection (SYN-RECEIVED) holds only its
+ * struct tcp_conn, no ring memory; each listener keeps at most its backlog
+ * of them, and answers further SYNs with SYN cookies (tcp_cookie.h), which
+ * cost nothing until a valid final ACK creates the connection.  Every
+ * table is bounded: tcp-max-conns connections in all, tcp-backlog per
+ * listener in the handshake and as many established and not accepted. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +33,7 @@
 
 #include "stack_internal.h"
 #include "tcp_cb.h"
+#include "tcp_cookie.h"
 #include "tcp_isn.h"
 
 #define DRIVER "tcpip"
@@ -34,9 +43,12 @@ MIRA_PARAM_DECLARE(tcp_sndbuf, "*-tcp-sndbuf", "131072",
 MIRA_PARAM_DECLARE(tcp_rcvbuf, "*-tcp-rcvbuf", "131072",
                    "bytes a TCP connection keeps received and unread: its largest window "
                    "(1024..67108864)");
+MIRA_PARAM_DECLARE(tcp_buf_initial, "*-tcp-buf-initial", "4096",
+                   "bytes each TCP ring starts with; it doubles with use up to tcp-sndbuf / "
+                   "tcp-rcvbuf (1024..67108864)");
 MIRA_PARAM_DECLARE(tcp_backlog, "*-tcp-backlog", "64",
-                   "default per listener: connections in the handshake, and established "
-                   "ones not yet accepted (each)");
+                   "default per listener: connections in the handshake (beyond: SYN "
+                   "cookies), and established ones not yet accepted (beyond: dropped)");
 MIRA_PARAM_DECLARE(tcp_max_conns, "*-tcp-max-conns", "1024",
                    "TCP connections at once, TIME-WAIT and handshakes included");
 MIRA_PARAM_DECLARE(tcp_retries, "*-tcp-retries", "12",
@@ -46,7 +58,9 @@ MIRA_PARAM_DECLARE(tcp_syn_retries, "*-tcp-syn-retries", "6",
 MIRA_PARAM_DECLARE(tcp_msl, "*-tcp-msl-ms", "30000",
                    "maximum segment lifetime, ms: TIME-WAIT lasts twice this");
 
-#define TCP_HASH_SIZE 256
+/* The connection table's buckets: about tcp-max-conns / 4, a power of two. */
+#define TCP_HASH_MIN 256u
+#define TCP_HASH_MAX 65536u
 #define EPHEMERAL_LOW 49152u
 #define EPHEMERAL_COUNT 16384u
 /* A segment's header and data must fit in one page piece (see conn_output). */
@@ -64,6 +78,10 @@ struct tcp_conn {
     bool queued;                   /* on that queue */
     bool app;                      /* the app holds it (until tcp_free) */
     int out_err;                   /* the last output error, for connect */
+    uint32_t rcv_mark;             /* RCV.NXT when the receive ring last grew */
+    struct tcp_conn *twprev, *twnext; /* in t's TIME-WAIT list, oldest first */
+    bool in_tw;                    /* on that list */
+    bool mute;                     /* output discarded (rebuilding from a cookie) */
     struct mira_timer timer;
     struct mira_waitq rq, wq, sq;  /* readers, writers, connect */
 };
@@ -73,18 +91,24 @@ struct tcp_listener {
     struct tcpip_tcp *t;
     struct tcp_listener *next;     /* in t->listeners */
     struct tcp_conn *head, *tail;  /* established, not yet accepted */
+    mira_time_t cookies_until;     /* SYN cookies sent recently: ACKs are checked */
     unsigned queued, half, backlog;
     struct mira_waitq aq;
 };
 
 struct tcpip_tcp {
     struct tcpip_stack *s;
-    struct tcp_conn *hash[TCP_HASH_SIZE];
+    struct tcp_conn **hash;
+    unsigned hash_size;            /* a power of two */
     unsigned conns;
     struct tcp_listener *listeners;
     uint8_t isn_key[16];
     struct tcp_config cfg;
-    unsigned long sndbuf, rcvbuf, backlog, max_conns;
+    unsigned long sndbuf, rcvbuf, buf_initial, backlog, max_conns;
+    /* counters, logged at close */
+    uint64_t cookies_sent, cookies_ok, cookies_bad, drop_accept_full, drop_table_full;
+    uint64_t tw_reclaimed;
+    struct tcp_conn *tw_head, *tw_tail; /* connections in TIME-WAIT, oldest first */
 };
 
 static struct tcpip_tcp *tcp_of(struct tcpip_stack *s)
@@ -120,23 +144,29 @@ static int uint_param(const char *name, const char *key, const char *dflt, unsig
 
 /* --- the connection table --- */
 
-static unsigned hash_of(mira_ipv4_t laddr, uint16_t lport, mira_ipv4_t raddr, uint16_t rport)
+/* SipHash-2-4 under the stack's secret key: a peer cannot choose
+ * addresses and ports that all land in one bucket. */
+static unsigned hash_of(const struct tcpip_tcp *t, mira_ipv4_t laddr, uint16_t lport,
+                        mira_ipv4_t raddr, uint16_t rport)
 {
-    uint32_t h = laddr * 2654435761u ^ raddr * 2246822519u ^ ((uint32_t)lport << 16 | rport);
-    h ^= h >> 15;
-    h *= 2654435761u;
-    return (h >> 16) % TCP_HASH_SIZE;
+    uint8_t tuple[12];
+    mira_store_be32(tuple, laddr);
+    mira_store_be16(tuple + 4, lport);
+    mira_store_be32(tuple + 6, raddr);
+    mira_store_be16(tuple + 10, rport);
+    return (unsigned)tcp_siphash(t->isn_key, tuple, sizeof(tuple)) & (t->hash_size - 1);
 }
 
 static struct tcp_conn **slot_of(struct tcpip_tcp *t, const struct tcp_conn *c)
 {
-    return &t->hash[hash_of(c->c.local.addr, c->c.local.port, c->c.peer.addr, c->c.peer.port)];
+    return &t->hash[hash_of(t, c->c.local.addr, c->c.local.port, c->c.peer.addr,
+                            c->c.peer.port)];
 }
 
 static struct tcp_conn *conn_find(struct tcpip_tcp *t, mira_ipv4_t laddr, uint16_t lport,
                                   mira_ipv4_t raddr, uint16_t rport)
 {
-    for (struct tcp_conn *c = t->hash[hash_of(laddr, lport, raddr, rport)]; c; c = c->hnext)
+    for (struct tcp_conn *c = t->hash[hash_of(t, laddr, lport, raddr, rport)]; c; c = c->hnext)
         if (c->c.local.port == lport && c->c.peer.port == rport && c->c.peer.addr == raddr &&
             c->c.local.addr == laddr)
             return c;
@@ -182,6 +212,8 @@ static void conn_output(void *ctx, struct tcp_cb *cb, const struct mira_tcp_hdr 
                         uint32_t len)
 {
     struct tcp_conn *c = ctx;
+    if (c->mute)
+        return;
     int r = send_segment(c->t->s, c->c.local.addr, c->c.peer.addr, h, &cb->snd, off, len);
     if (r < 0)
         c->out_err = r;
@@ -194,6 +226,17 @@ static void send_reset(struct tcpip_stack *s, mira_ipv4_t laddr, mira_ipv4_t rad
     struct mira_tcp_hdr rst;
     if (tcp_rst_reply(h, &rst))
         send_segment(s, laddr, raddr, &rst, NULL, 0, 0);
+}
+
+/* Our MSS towards raddr: the route's, within one page piece. */
+static uint16_t mss_towards(struct tcpip_tcp *t, mira_ipv4_t raddr)
+{
+    uint32_t mss = tcpip_mss_for(t->s, raddr);
+    if (mss > MSS_ONE_PIECE)
+        mss = MSS_ONE_PIECE;
+    if (mss < 64)
+        mss = 64;
+    return (uint16_t)mss;
 }
 
 /* --- a connection's life --- */
@@ -219,6 +262,12 @@ static void listener_unlink_conn(struct tcp_conn *c)
     c->listener = NULL;
 }
 
+static void conn_free_buffers(struct tcp_conn *c)
+{
+    free(c->cb.snd.buf);
+    free(c->cb.rcv.buf);
+}
+
 static void conn_release(struct tcp_conn *c)
 {
     struct tcpip_tcp *t = c->t;
@@ -228,7 +277,37 @@ static void conn_release(struct tcp_conn *c)
     *pp = c->hnext;
     t->conns--;
     mira_timer_fini(&c->timer);
+    conn_free_buffers(c);
     free(c);
+}
+
+/* Keeps c on t's TIME-WAIT list while it is in TIME-WAIT, in the order
+ * connections entered it (tw_reclaim). */
+static void tw_track(struct tcp_conn *c)
+{
+    struct tcpip_tcp *t = c->t;
+    bool tw = c->cb.state == TCP_TIME_WAIT;
+    if (tw == c->in_tw)
+        return;
+    if (tw) {
+        c->twprev = t->tw_tail;
+        c->twnext = NULL;
+        if (t->tw_tail)
+            t->tw_tail->twnext = c;
+        else
+            t->tw_head = c;
+        t->tw_tail = c;
+    } else {
+        if (c->twprev)
+            c->twprev->twnext = c->twnext;
+        else
+            t->tw_head = c->twnext;
+        if (c->twnext)
+            c->twnext->twprev = c->twprev;
+        else
+            t->tw_tail = c->twprev;
+    }
+    c->in_tw = tw;
 }
 
 /* After every event of c's control block: wake whoever it concerns, move
@@ -236,6 +315,7 @@ static void conn_release(struct tcp_conn *c)
  * nobody needs it any more.  Returns true when c was freed. */
 static bool conn_after(struct tcp_conn *c)
 {
+    tw_track(c);
     unsigned wake = c->cb.wake;
     c->cb.wake = 0;
     if (wake & TCP_WAKE_READ)
@@ -276,13 +356,90 @@ static void conn_timer(void *arg)
     conn_after(c);
 }
 
-/* A new connection in the table (CLOSED), or NULL (MIRA_ENOMEM). */
+/* The table is full: the connection longest in TIME-WAIT that nobody
+ * holds makes room (as Linux past tcp_max_tw_buckets): its peer has
+ * closed, only a late duplicate could still find it.  False when there
+ * is none. */
+static bool tw_reclaim(struct tcpip_tcp *t)
+{
+    for (struct tcp_conn *c = t->tw_head; c != NULL; c = c->twnext) {
+        if (!c->app && c->listener == NULL) {
+            tcp_cb_drop(&c->cb, 0);
+            conn_after(c); /* CLOSED and nobody's: freed */
+            t->tw_reclaimed++;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Gives ring r of c its memory, at its first size, the first time
+ * something is to be kept in it: the send ring at the app's first write,
+ * the receive ring with the first segment that carries data.  A half-open
+ * or an idle connection has none.  Not zeroed: a ring's bytes are written
+ * before they are read.  False when memory runs out. */
+static bool ring_alloc(struct tcp_conn *c, struct tcp_ring *r)
+{
+    if (r->buf != NULL)
+        return true;
+    r->buf = malloc(r->cap);
+    if (r == &c->cb.rcv)
+        c->rcv_mark = c->cb.rcv_nxt;
+    return r->buf != NULL;
+}
+
+/* Gives ring r newcap (> r->cap) bytes, keeping every byte at its offset
+ * from the head: the in-order bytes and, in a receive ring, the
+ * out-of-order ones beyond.  False (r unchanged) without memory. */
+static bool ring_grow(struct tcp_ring *r, uint32_t newcap)
+{
+    uint8_t *nb = malloc(newcap);
+    if (nb == NULL)
+        return false;
+    memcpy(nb, r->buf + r->head, r->cap - r->head);
+    memcpy(nb + (r->cap - r->head), r->buf, r->head);
+    free(r->buf);
+    *r = (struct tcp_ring){ .buf = nb, .cap = newcap, .head = 0, .len = r->len };
+    return true;
+}
+
+/* Rings start at tcp-buf-initial bytes and double with use, up to
+ * tcp-sndbuf and tcp-rcvbuf: an idle or chatty connection stays small,
+ * a bulk one grows to its full window.  The send ring grows when the app
+ * has more to queue than it holds; the receive ring when it is half full
+ * or has taken twice its size since it last grew (the peer keeps the
+ * window busy).  The window only ever opens by it (tcp_cb's invariants). */
+static void grow_send(struct tcp_conn *c, size_t want)
+{
+    struct tcp_ring *r = &c->cb.snd;
+    if (r->buf == NULL || r->cap >= c->t->sndbuf || r->cap - r->len >= want)
+        return;
+    uint64_t cap = (uint64_t)r->cap * 2;
+    while (cap < c->t->sndbuf && cap - r->len < want)
+        cap *= 2;
+    ring_grow(r, (uint32_t)(cap < c->t->sndbuf ? cap : c->t->sndbuf));
+}
+
+static void grow_receive(struct tcp_conn *c)
+{
+    struct tcp_ring *r = &c->cb.rcv;
+    if (r->buf == NULL || r->cap >= c->t->rcvbuf)
+        return;
+    if (r->len < r->cap / 2 && c->cb.rcv_nxt - c->rcv_mark < 2 * r->cap)
+        return;
+    uint64_t cap = (uint64_t)r->cap * 2;
+    if (ring_grow(r, (uint32_t)(cap < c->t->rcvbuf ? cap : c->t->rcvbuf)))
+        c->rcv_mark = c->cb.rcv_nxt;
+}
+
+/* A new connection in the table (CLOSED), its rings without memory yet
+ * (ring_alloc), or NULL (MIRA_ENOMEM). */
 static struct tcp_conn *conn_new(struct tcpip_tcp *t, mira_ipv4_t laddr, uint16_t lport,
                                  mira_ipv4_t raddr, uint16_t rport)
 {
-    if (t->conns >= t->max_conns)
+    if (t->conns >= t->max_conns && !tw_reclaim(t))
         return NULL;
-    struct tcp_conn *c = calloc(1, sizeof(*c) + t->sndbuf + t->rcvbuf);
+    struct tcp_conn *c = calloc(1, sizeof(*c));
     if (c == NULL)
         return NULL;
     if (mira_timer_init(&c->timer, conn_timer, c) < 0) {
@@ -297,20 +454,90 @@ static struct tcp_conn *conn_new(struct tcpip_tcp *t, mira_ipv4_t laddr, uint16_
     mira_waitq_init(&c->wq, false);
     mira_waitq_init(&c->sq, false);
     struct tcp_config cfg = t->cfg;
-    uint32_t mss = tcpip_mss_for(t->s, raddr);
-    if (mss > MSS_ONE_PIECE)
-        mss = MSS_ONE_PIECE;
-    if (mss < 64)
-        mss = 64;
-    cfg.mss = cfg.mss_max_send = (uint16_t)mss;
-    uint8_t *bufs = (uint8_t *)(c + 1);
-    tcp_cb_init(&c->cb, &cfg, lport, rport, bufs, (uint32_t)t->sndbuf, bufs + t->sndbuf,
-                (uint32_t)t->rcvbuf, conn_output, c);
+    cfg.mss = cfg.mss_max_send = mss_towards(t, raddr);
+    /* The window scale for the largest the receive ring may grow to; the
+     * rings' memory comes later, at their first size (ring_alloc). */
+    tcp_cb_init(&c->cb, &cfg, lport, rport, NULL, (uint32_t)t->sndbuf, NULL, (uint32_t)t->rcvbuf,
+                conn_output, c);
+    c->cb.snd.cap = (uint32_t)(t->buf_initial < t->sndbuf ? t->buf_initial : t->sndbuf);
+    c->cb.rcv.cap = (uint32_t)(t->buf_initial < t->rcvbuf ? t->buf_initial : t->rcvbuf);
     struct tcp_conn **slot = slot_of(t, c);
     c->hnext = *slot;
     *slot = c;
     t->conns++;
     return c;
+}
+
+/* --- SYN cookies (tcp_cookie.h) --- */
+
+/* Answers SYN h (laddr <- raddr) to l with a cookie SYN-ACK: no state is
+ * kept.  It offers our MSS only: no window scale, SACK or timestamps (the
+ * cookie cannot carry them). */
+static void cookie_send(struct tcpip_tcp *t, struct tcp_listener *l, mira_ipv4_t laddr,
+                        mira_ipv4_t raddr, const struct mira_tcp_hdr *h, mira_time_t at)
+{
+    if (at >= l->cookies_until)
+        mira_log(MIRA_LOG_WARN, DRIVER,
+                 "%s: port %u: SYN backlog full (%u), sending SYN cookies",
+                 mira_stack_name(tcpip_dev(t->s)), (unsigned)l->l.local.port, l->backlog);
+    l->cookies_until = mira_time_add(at, 2 * TCP_COOKIE_TICK);
+    struct tcp_cookie_conn cc = { laddr, raddr, h->dport, h->sport, h->seq };
+    uint16_t peer_mss = (h->opts.present & MIRA_TCP_HAS_MSS) ? h->opts.mss : 536;
+    struct mira_tcp_hdr sa = {
+        .sport = h->dport, .dport = h->sport, .flags = MIRA_TCP_SYN | MIRA_TCP_ACK,
+        .seq = tcp_cookie_make(t->isn_key, &cc, peer_mss, at), .ack = h->seq + 1,
+    };
+    /* As the connection's first window (conn_new, tcp_cb's SYN window). */
+    unsigned long w = t->buf_initial < t->rcvbuf ? t->buf_initial : t->rcvbuf;
+    sa.window = (uint16_t)(w < 65535 ? w : 65535);
+    sa.opts.present = MIRA_TCP_HAS_MSS;
+    sa.opts.mss = mss_towards(t, raddr);
+    send_segment(t->s, laddr, raddr, &sa, NULL, 0, 0);
+    t->cookies_sent++;
+}
+
+/* An ACK h (laddr <- raddr) to l with no connection: when it carries a
+ * valid cookie, the connection it completes, rebuilt as the SYN-RECEIVED
+ * one it would have been (the SYN replayed from the cookie's contents,
+ * its SYN-ACK not sent again) and given h.  False: not a cookie. */
+static bool cookie_accept(struct tcpip_tcp *t, struct tcp_listener *l, mira_ipv4_t laddr,
+                          mira_ipv4_t raddr, const struct mira_tcp_hdr *h, mira_time_t at)
+{
+    struct tcp_cookie_conn cc = { laddr, raddr, h->dport, h->sport, h->seq - 1 };
+    uint16_t mss;
+    if (!tcp_cookie_check(t->isn_key, &cc, h->ack - 1, at, &mss)) {
+        t->cookies_bad++;
+        return false;
+    }
+    if (l->queued >= l->backlog) {
+        t->drop_accept_full++; /* as Linux: the peer sends it again */
+        return true;
+    }
+    struct tcp_conn *c = conn_new(t, laddr, h->dport, raddr, h->sport);
+    if (c == NULL) {
+        t->drop_table_full++;
+        return true;
+    }
+    c->listener = l;
+    l->half++;
+    tcp_cb_listen(&c->cb, h->ack - 1);
+    struct mira_tcp_hdr syn = { .sport = h->sport, .dport = h->dport, .seq = h->seq - 1,
+                                .flags = MIRA_TCP_SYN, .window = h->window };
+    syn.opts.present = MIRA_TCP_HAS_MSS;
+    syn.opts.mss = mss;
+    c->mute = true;
+    tcp_cb_input(&c->cb, &syn, at);
+    c->mute = false;
+    c->cb.rtt_timing = false; /* the SYN-ACK's time is unknown: no RTT sample */
+    if (h->data_len > 0 && !ring_alloc(c, &c->cb.rcv)) {
+        tcp_cb_drop(&c->cb, 0);
+        conn_after(c); /* CLOSED and nobody's: freed; the peer sends again */
+        return true;
+    }
+    tcp_cb_input(&c->cb, h, at);
+    t->cookies_ok++;
+    conn_after(c);
+    return true;
 }
 
 /* --- the module --- */
@@ -326,6 +553,7 @@ int tcpip_tcp_init(struct tcpip_stack *s)
     unsigned long retries, syn_retries, msl;
     if (uint_param(name, "tcp-sndbuf", "131072", 1024, 64ul << 20, &t->sndbuf) < 0 ||
         uint_param(name, "tcp-rcvbuf", "131072", 1024, 64ul << 20, &t->rcvbuf) < 0 ||
+        uint_param(name, "tcp-buf-initial", "4096", 1024, 64ul << 20, &t->buf_initial) < 0 ||
         uint_param(name, "tcp-backlog", "64", 1, 65535, &t->backlog) < 0 ||
         uint_param(name, "tcp-max-conns", "1024", 1, 1000000, &t->max_conns) < 0 ||
         uint_param(name, "tcp-retries", "12", 1, 100, &retries) < 0 ||
@@ -337,6 +565,14 @@ int tcpip_tcp_init(struct tcpip_stack *s)
     t->cfg.max_retries = (unsigned)retries;
     t->cfg.max_syn_retries = (unsigned)syn_retries;
     t->cfg.msl = MIRA_MILLISECONDS(msl);
+    t->hash_size = TCP_HASH_MIN;
+    while (t->hash_size < TCP_HASH_MAX && t->hash_size < t->max_conns / 4)
+        t->hash_size *= 2;
+    t->hash = calloc(t->hash_size, sizeof(t->hash[0]));
+    if (t->hash == NULL) {
+        free(t);
+        return MIRA_ENOMEM;
+    }
     mira_random_bytes(t->isn_key, sizeof(t->isn_key));
     tcpip_set_tcp_state(s, t);
     return MIRA_OK;
@@ -347,14 +583,25 @@ void tcpip_tcp_fini(struct tcpip_stack *s)
     struct tcpip_tcp *t = tcp_of(s);
     if (t == NULL)
         return;
-    for (unsigned i = 0; i < TCP_HASH_SIZE; i++) {
+    for (unsigned i = 0; i < t->hash_size; i++) {
         while (t->hash[i] != NULL) {
             struct tcp_conn *c = t->hash[i];
             t->hash[i] = c->hnext;
             mira_timer_fini(&c->timer);
+            conn_free_buffers(c);
             free(c);
         }
     }
+    if (t->cookies_sent || t->drop_accept_full || t->drop_table_full || t->tw_reclaimed)
+        mira_log(MIRA_LOG_INFO, DRIVER,
+                 "%s: SYN cookies: %llu sent, %llu connections opened by one, %llu bad; "
+                 "SYNs dropped: %llu accept queue full, %llu table full; "
+                 "%llu TIME-WAIT ended early for room",
+                 mira_stack_name(tcpip_dev(s)), (unsigned long long)t->cookies_sent,
+                 (unsigned long long)t->cookies_ok, (unsigned long long)t->cookies_bad,
+                 (unsigned long long)t->drop_accept_full, (unsigned long long)t->drop_table_full,
+                 (unsigned long long)t->tw_reclaimed);
+    free(t->hash);
     while (t->listeners != NULL) {
         struct tcp_listener *l = t->listeners;
         t->listeners = l->next;
@@ -396,7 +643,12 @@ void tcpip_tcp_input(struct tcpip_stack *s, mira_ipv4_t src, mira_ipv4_t dst,
     mira_time_t at = now();
     struct tcp_conn *c = conn_find(t, dst, h.dport, src, h.sport);
     if (c != NULL) {
+        /* Without memory for its data the segment is lost: the peer sends
+         * it again. */
+        if (h.data_len > 0 && !ring_alloc(c, &c->cb.rcv))
+            goto out;
         if (tcp_cb_input(&c->cb, &h, at) != TCP_IN_REOPEN) {
+            grow_receive(c);
             conn_after(c);
             goto out;
         }
@@ -409,15 +661,27 @@ void tcpip_tcp_input(struct tcpip_stack *s, mira_ipv4_t src, mira_ipv4_t dst,
         send_reset(s, dst, src, &h);
         goto out;
     }
-    if ((h.flags & (MIRA_TCP_SYN | MIRA_TCP_ACK | MIRA_TCP_RST)) != MIRA_TCP_SYN) {
+    uint8_t kind = h.flags & (MIRA_TCP_SYN | MIRA_TCP_ACK | MIRA_TCP_RST);
+    if (kind == MIRA_TCP_ACK && at < l->cookies_until && cookie_accept(t, l, dst, src, &h, at))
+        goto out;
+    if (kind != MIRA_TCP_SYN) {
         send_reset(s, dst, src, &h);
         goto out;
     }
-    if (l->half >= l->backlog || l->queued >= l->backlog)
-        goto out; /* full: the peer retries its SYN (SYN cookies: next issue) */
-    c = conn_new(t, dst, h.dport, src, h.sport);
-    if (c == NULL)
+    /* Full: the peer retries its SYN. */
+    if (l->queued >= l->backlog) {
+        t->drop_accept_full++;
         goto out;
+    }
+    if (l->half >= l->backlog) {
+        cookie_send(t, l, dst, src, &h, at);
+        goto out;
+    }
+    c = conn_new(t, dst, h.dport, src, h.sport);
+    if (c == NULL) {
+        t->drop_table_full++;
+        goto out;
+    }
     c->listener = l;
     l->half++;
     tcp_cb_listen(&c->cb, tcp_isn(t->isn_key, dst, h.dport, src, h.sport, at));
@@ -455,7 +719,7 @@ static bool port_free(struct tcpip_tcp *t, uint16_t port)
 {
     if (listener_find(t, port) != NULL)
         return false;
-    for (unsigned i = 0; i < TCP_HASH_SIZE; i++)
+    for (unsigned i = 0; i < t->hash_size; i++)
         for (struct tcp_conn *c = t->hash[i]; c; c = c->hnext)
             if (c->c.local.port == port)
                 return false;
@@ -530,7 +794,7 @@ void tcpip_tcp_listener_close(struct mira_tcp_listener *ll)
         pp = &(*pp)->next;
     *pp = l->next;
     /* Connections not yet accepted are reset (mira/stack.h). */
-    for (unsigned i = 0; i < TCP_HASH_SIZE; i++) {
+    for (unsigned i = 0; i < t->hash_size; i++) {
         struct tcp_conn *c = t->hash[i];
         while (c != NULL) {
             struct tcp_conn *next = c->hnext;
@@ -622,6 +886,9 @@ long tcpip_tcp_write(struct mira_tcp *cc, const void *buf, size_t len, mira_time
     while (done < len) {
         if (cc->sock.closed)
             return MIRA_ECLOSED;
+        if (!ring_alloc(c, &c->cb.snd))
+            return done > 0 ? (long)done : MIRA_ENOMEM;
+        grow_send(c, len - done);
         long w = tcp_cb_write(&c->cb, (const uint8_t *)buf + done, len - done, now());
         conn_after(c);
         if (w < 0)
@@ -660,4 +927,24 @@ void tcpip_tcp_free(struct mira_tcp *cc)
     struct tcp_conn *c = (struct tcp_conn *)cc;
     c->app = false;
     conn_after(c);
+}
+
+int tcpip_tcp_set_nodelay(struct mira_tcp *cc, bool on)
+{
+    struct tcp_conn *c = (struct tcp_conn *)cc;
+    if (c->cb.state == TCP_CLOSED)
+        return MIRA_ECLOSED;
+    tcp_cb_set_nodelay(&c->cb, on, now());
+    conn_after(c);
+    return MIRA_OK;
+}
+
+int tcpip_tcp_set_keepalive(struct mira_tcp *cc, const struct mira_tcp_keepalive *ka)
+{
+    struct tcp_conn *c = (struct tcp_conn *)cc;
+    if (c->cb.state == TCP_CLOSED)
+        return MIRA_ECLOSED;
+    tcp_cb_set_keepalive(&c->cb, ka->on, ka->idle, ka->interval, ka->count, now());
+    conn_after(c);
+    return MIRA_OK;
 }

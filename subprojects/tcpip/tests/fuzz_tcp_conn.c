@@ -5,8 +5,8 @@
  * step, and every segment it sends (data it holds, within its MSS,
  * options that encode).
  *
- * Input: byte 0 picks the ring sizes and the start (LISTEN, SYN-SENT, or
- * ESTABLISHED through a handshake); then operations, one byte each with
+ * Input: byte 0 picks the ring sizes, the start (LISTEN, SYN-SENT, or
+ * ESTABLISHED through a handshake), Nagle (0x40) and keepalive (0x80); then operations, one byte each with
  * their arguments:
  *   0 segment relative to the block (seq = RCV.NXT + d16, ack = SND.UNA +
  *     d16), 1 segment with absolute seq/ack: flags, window, options byte
@@ -60,7 +60,11 @@ static void output(void *ctx, struct tcp_cb *cb, const struct mira_tcp_hdr *h, u
         fail("segment above the MSS");
     if ((h->flags & MIRA_TCP_SYN) && len > 0)
         fail("data on our SYN");
-    if (!(h->flags & MIRA_TCP_RST) && cb->state != TCP_LISTEN &&
+    /* A keepalive probe (RFC 1122 4.2.3.6) is the one segment below
+     * SND.UNA: SND.NXT - 1, a bare ACK, nothing outstanding. */
+    bool probe = cb->ka_on && h->flags == MIRA_TCP_ACK && len == 0 &&
+                 h->seq == cb->snd_nxt - 1 && cb->snd_una == cb->snd_max;
+    if (!(h->flags & MIRA_TCP_RST) && cb->state != TCP_LISTEN && !probe &&
         (tcp_seq_lt(h->seq, cb->snd_una) || tcp_seq_gt(h->seq, cb->snd_max)))
         fail("segment outside [SND.UNA, SND.MAX]");
     static uint8_t wire[MIRA_TCP_MAX_HDR_LEN + 65536];
@@ -138,6 +142,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *p, size_t n)
         break;
     }
     }
+    if (mode & 0x80) /* keepalive: probes after 1 s idle, 1 s apart, 3 */
+        tcp_cb_set_keepalive(&cb, true, MIRA_SECONDS(1), MIRA_SECONDS(1), 3, now);
     for (int step = 0; step < 4000 && in.i < in.n; step++) {
         uint8_t op = u8(&in) % 9;
         switch (op) {

@@ -74,6 +74,11 @@ struct mira_stack_ops {
 
     /* close: closes and frees every socket left, then s itself. */
     void (*close)(struct mira_stack *s);
+
+    /* Per-connection switches, as the public functions (the runtime has
+     * checked the ranges; they return MIRA_ECLOSED once c is dead). */
+    int (*tcp_set_nodelay)(struct mira_tcp *c, bool on);
+    int (*tcp_set_keepalive)(struct mira_tcp *c, const struct mira_tcp_keepalive *ka);
 };
 
 struct mira_stack {
