@@ -36,6 +36,8 @@
 #include <mira/time.h>
 #include <mira/tcpip/tcp.h>
 
+#include "tcp_cc.h"
+
 static inline bool tcp_seq_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
 static inline bool tcp_seq_le(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 0; }
 static inline bool tcp_seq_gt(uint32_t a, uint32_t b) { return (int32_t)(a - b) > 0; }
@@ -88,6 +90,7 @@ struct tcp_config {
     mira_time_t fin_wait_2;   /* an orphan in FIN-WAIT-2 gives up after this */
     unsigned max_retries;     /* retransmissions of one segment before giving up */
     unsigned max_syn_retries; /* SYN / SYN-ACK retransmissions before giving up */
+    enum tcp_cc_algo cc;      /* congestion control: CUBIC (default) or NewReno */
 };
 
 /* What one output segment is: a header (h->data unused) and data_len
@@ -140,8 +143,10 @@ struct tcp_cb {
     struct tcp_range ooo[TCP_OOO_MAX];
     unsigned ooo_count;
 
-    /* congestion control (RFC 5681, RFC 6582) */
+    /* congestion control (RFC 5681, RFC 6582; the window arithmetic in
+     * tcp_cc.h: CUBIC or NewReno) */
     uint32_t cwnd, ssthresh;
+    struct tcp_cc cc;
     unsigned dupacks;
     bool in_recovery;
     uint32_t recover;

@@ -45,6 +45,9 @@ MIRA_PARAM_DECLARE(tcp_syn_retries, "*-tcp-syn-retries", "6",
                    "SYN retransmissions before a connect fails (ETIMEDOUT)");
 MIRA_PARAM_DECLARE(tcp_msl, "*-tcp-msl-ms", "30000",
                    "maximum segment lifetime, ms: TIME-WAIT lasts twice this");
+MIRA_PARAM_DECLARE(tcp_cc, "*-tcp-cc", "cubic",
+                   "congestion control of new TCP connections: cubic (RFC 9438) or newreno "
+                   "(RFC 5681, 6582)");
 
 #define TCP_HASH_SIZE 256
 #define EPHEMERAL_LOW 49152u
@@ -115,6 +118,21 @@ static int uint_param(const char *name, const char *key, const char *dflt, unsig
         return MIRA_EINVAL;
     }
     *out = x;
+    return MIRA_OK;
+}
+
+/* The "<name>-tcp-cc" parameter: a congestion control's name. */
+static int cc_param(const char *name, enum tcp_cc_algo *out)
+{
+    char full[128];
+    int n = snprintf(full, sizeof(full), "%s-tcp-cc", name);
+    if (n < 0 || (size_t)n >= sizeof(full))
+        mira_panic("tcpip: device name '%s' too long", name);
+    const char *v = mira_param(full, "cubic");
+    if (tcp_cc_from_name(v, out) < 0) {
+        mira_connect_error(name, DRIVER, "--%s=%s is neither cubic nor newreno", full, v);
+        return MIRA_EINVAL;
+    }
     return MIRA_OK;
 }
 
@@ -337,6 +355,10 @@ int tcpip_tcp_init(struct tcpip_stack *s)
     t->cfg.max_retries = (unsigned)retries;
     t->cfg.max_syn_retries = (unsigned)syn_retries;
     t->cfg.msl = MIRA_MILLISECONDS(msl);
+    if (cc_param(name, &t->cfg.cc) < 0) {
+        free(t);
+        return MIRA_EINVAL;
+    }
     mira_random_bytes(t->isn_key, sizeof(t->isn_key));
     tcpip_set_tcp_state(s, t);
     return MIRA_OK;
