@@ -5,7 +5,8 @@
  * step, and every segment it sends (data it holds, within its MSS,
  * options that encode).
  *
- * Input: byte 0 picks the ring sizes and the start (LISTEN, SYN-SENT, or
+ * Input: byte 0 picks the ring sizes, Nagle, the congestion control
+ * (0x80: NewReno, else CUBIC) and the start (LISTEN, SYN-SENT, or
  * ESTABLISHED through a handshake); then operations, one byte each with
  * their arguments:
  *   0 segment relative to the block (seq = RCV.NXT + d16, ack = SND.UNA +
@@ -115,6 +116,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *p, size_t n)
     cfg.max_retries = 4;
     cfg.max_syn_retries = 2;
     cfg.nodelay = (mode & 0x40) != 0;
+    cfg.cc = (mode & 0x80) ? TCP_CC_NEWRENO : TCP_CC_CUBIC;
     struct tcp_cb cb;
     tcp_cb_init(&cb, &cfg, 80, 4321, sndbuf, caps[(mode >> 2) & 3], rcvbuf, caps[(mode >> 4) & 3],
                 output, NULL);

@@ -249,6 +249,73 @@ static void test_fast_retransmit(void **state)
     h_fini(&n);
 }
 
+/* The congestion control the configuration names is the one tcp_cb uses
+ * (tcp_cc.h): at the fast retransmit ssthresh is 0.7 of the flight with
+ * CUBIC (RFC 9438 4.6), half of it with NewReno (RFC 5681 eq. 4); recovery
+ * ends at no more than ssthresh; the ACKs after it grow the window along
+ * CUBIC's curve toward the W_max of the loss; a timeout reduces by the
+ * algorithm's factor too. */
+static void test_congestion_control_used(void **state)
+{
+    (void)state;
+    for (int algo = TCP_CC_CUBIC; algo <= TCP_CC_NEWRENO; algo++) {
+        struct h_net n;
+        struct tcp_config c = cfg_default();
+        c.cc = (enum tcp_cc_algo)algo;
+        h_init(&n, &c, 256 * 1024, 256 * 1024, 3);
+        n.delay = MS(10);
+        open_pair(&n);
+        transfer(&n, 200000, 0, SEC(10)); /* opens the congestion window */
+        static uint8_t buf[200000];
+        memset(buf, 'x', sizeof(buf));
+        n.drop_next[A] = true;
+        assert_int_equal(tcp_cb_write(&n.cb[A], buf, sizeof(buf), n.now), sizeof(buf));
+        uint32_t cwnd = 0, flight = 0;
+        while (n.cb[A].stat_fast_rexmit == 0) {
+            cwnd = n.cb[A].cwnd;
+            flight = n.cb[A].snd_max - n.cb[A].snd_una;
+            assert_true(h_step(&n, n.now + SEC(5)));
+        }
+        uint32_t mss = n.cb[A].snd_mss;
+        assert_true(flight > 10 * mss);
+        uint32_t want = algo == TCP_CC_CUBIC ? (uint32_t)((uint64_t)flight * 7 / 10) : flight / 2;
+        assert_int_equal(n.cb[A].ssthresh, want);
+        assert_int_equal(n.cb[A].cc.algo, algo);
+        if (algo == TCP_CC_CUBIC)
+            assert_int_equal(n.cb[A].cc.cubic.w_max, cwnd);
+        while (n.cb[A].in_recovery)
+            assert_true(h_step(&n, n.now + SEC(5)));
+        assert_true(n.cb[A].cwnd <= n.cb[A].ssthresh);
+        h_run(&n, n.now + SEC(5));
+        assert_int_equal(tcp_cb_readable(&n.cb[B]), sizeof(buf));
+        assert_int_equal(n.cb[A].stat_rto, 0);
+        while (tcp_cb_read(&n.cb[B], buf, sizeof(buf), n.now) > 0)
+            ;
+        transfer(&n, 400000, 0, SEC(20)); /* slow start to ssthresh, then avoidance */
+        assert_true(n.cb[A].cwnd > n.cb[A].ssthresh);
+        if (algo == TCP_CC_CUBIC) {
+            /* an epoch began below the loss's W_max: K > 0 */
+            assert_true(n.cb[A].cc.cubic.epoch_start != MIRA_TIME_NEVER);
+            assert_true(n.cb[A].cc.cubic.k > 0);
+            assert_int_equal(n.cb[A].cc.cubic.origin, n.cb[A].cc.cubic.w_max);
+        }
+        /* a timeout: B hears nothing for a while */
+        n.cut[A] = true;
+        assert_int_equal(tcp_cb_write(&n.cb[A], buf, 50000, n.now), 50000);
+        while (n.cb[A].stat_rto == 0) {
+            flight = n.cb[A].snd_max - n.cb[A].snd_una;
+            assert_true(h_step(&n, n.now + SEC(5)));
+        }
+        want = algo == TCP_CC_CUBIC ? (uint32_t)((uint64_t)flight * 7 / 10) : flight / 2;
+        assert_int_equal(n.cb[A].ssthresh, want > 2 * mss ? want : 2 * mss);
+        assert_int_equal(n.cb[A].cwnd, mss);
+        n.cut[A] = false;
+        h_run(&n, n.now + SEC(30));
+        assert_int_equal(n.cb[A].snd_una, n.cb[A].snd_max);
+        h_fini(&n);
+    }
+}
+
 /* A small segment is acknowledged after the delayed-ACK time, two full
  * ones at once (RFC 5681 4.2). */
 static void test_delayed_ack(void **state)
@@ -692,6 +759,7 @@ int main(void)
         cmocka_unit_test(test_transfer_lossless),
         cmocka_unit_test(test_transfer_lossy),
         cmocka_unit_test(test_fast_retransmit),
+        cmocka_unit_test(test_congestion_control_used),
         cmocka_unit_test(test_delayed_ack),
         cmocka_unit_test(test_out_of_order_kept),
         cmocka_unit_test(test_orderly_close),
