@@ -261,8 +261,14 @@ static void output(struct tcp_cb *cb, mira_time_t now)
         if (send_at_nxt(cb, usable, false, now) == 0)
             break;
     }
+    /* A bare ACK carries SND.MAX, not SND.NXT: after a timeout rewound
+     * SND.NXT, the peer may hold everything up to SND.MAX already, and a
+     * sequence number below its RCV.NXT makes the segment unacceptable
+     * (3.10.7.4): its ACK field would never be read, and two sides both
+     * retransmitting would each drop the other's ACKs for good (as BSD's
+     * tcp_output does). */
     if (cb->ack_now && cb->state != TCP_SYN_SENT)
-        emit(cb, cb->snd_nxt, MIRA_TCP_ACK, 0);
+        emit(cb, cb->snd_max, MIRA_TCP_ACK, 0);
 }
 
 /* Arms or stops the retransmission and persist timers after any event:

@@ -50,10 +50,13 @@ uint32_t tcp_cc_cubic_k(uint32_t origin, uint32_t cwnd_epoch, uint32_t mss)
         return 0;
     /* Eq. 2, K = cbrt((W_max - cwnd_epoch) / C) seconds with windows in
      * segments; in 2^-10 s that is the cube root of
-     * (W_max - cwnd_epoch) / mss * (5 / 2) * 2^30.  The difference is at
-     * most 2^30, so * 5 << 29 stays below 2^63. */
+     * (W_max - cwnd_epoch) / mss / C * 2^30.  With the difference at
+     * most TCP_CC_CWND_MAX (2^30), * 5 << 30 stays below 2^63. */
     uint64_t diff = origin - cwnd_epoch;
-    uint64_t x = (diff * TCP_CC_CUBIC_C_DEN << (3 * SHIFT - 1)) / mss;
+    if (diff > TCP_CC_CWND_MAX)
+        diff = TCP_CC_CWND_MAX;
+    uint64_t x = (diff * TCP_CC_CUBIC_C_DEN << (3 * SHIFT)) /
+                 ((uint64_t)TCP_CC_CUBIC_C_NUM * mss);
     return tcp_cc_cbrt(x);
 }
 
