@@ -69,6 +69,8 @@ struct tcp_conn {
     int out_err;                   /* the last output error, for connect */
     struct mira_timer timer;
     struct mira_waitq rq, wq, sq;  /* readers, writers, connect */
+    uint32_t traced_segs;          /* cwnd / mss and ssthresh of the last */
+    uint32_t traced_ssthresh;      /* congestion trace line (cc_trace) */
 };
 
 struct tcp_listener {
@@ -249,11 +251,34 @@ static void conn_release(struct tcp_conn *c)
     free(c);
 }
 
+/* At log level debug, a line whenever c's congestion window moves by a
+ * segment or its ssthresh changes, with CUBIC's W_max and K: the trace
+ * tests/integration/tcpip_cc.py reads to set the window against RFC 9438's
+ * curve. */
+static void cc_trace(struct tcp_conn *c)
+{
+    const struct tcp_cb *cb = &c->cb;
+    if (!mira_log_enabled(MIRA_LOG_DEBUG) || cb->state < TCP_ESTABLISHED || cb->snd_mss == 0)
+        return;
+    uint32_t segs = cb->cwnd / cb->snd_mss;
+    if (segs == c->traced_segs && cb->ssthresh == c->traced_ssthresh)
+        return;
+    c->traced_segs = segs;
+    c->traced_ssthresh = cb->ssthresh;
+    mira_log(MIRA_LOG_DEBUG, DRIVER,
+             "tcp %u cc %s t_ms %lld cwnd %u ssthresh %u mss %u w_max %u k_ms %u recovery %d",
+             (unsigned)cb->sport, tcp_cc_name(cb->cc.algo), (long long)(now() / 1000000),
+             cb->cwnd, cb->ssthresh, (unsigned)cb->snd_mss, cb->cc.cubic.w_max,
+             (unsigned)((uint64_t)cb->cc.cubic.k * 1000 >> TCP_CC_CUBIC_TIME_SHIFT),
+             cb->in_recovery ? 1 : 0);
+}
+
 /* After every event of c's control block: wake whoever it concerns, move
  * it along its listener's queues, re-arm its timer, and free it when
  * nobody needs it any more.  Returns true when c was freed. */
 static bool conn_after(struct tcp_conn *c)
 {
+    cc_trace(c);
     unsigned wake = c->cb.wake;
     c->cb.wake = 0;
     if (wake & TCP_WAKE_READ)
