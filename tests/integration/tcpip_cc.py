@@ -21,7 +21,9 @@ RFC 9438's W_cubic(t) = C (t - K)^3 + W_max from the trace's W_max and
 K, and the whole trace's summary.
 
 usage: tcpip_cc.py TCPECHO_EXE [cubic|newreno]
-Skipped (77) without root, ip or tc (or netem).
+       tcpip_cc.py TCPECHO_EXE bad-name: --stack0-tcp-cc=reno stops the app
+       at start (status not 0) with an error that names the parameter.
+Skipped (77) without root, ip or tc (or a qdisc that delays and drops).
 """
 import hashlib
 import os
@@ -241,12 +243,34 @@ def run(exe, algo):
             sh('ip', 'netns', 'del', ns)
 
 
+def bad_name(exe):
+    """The stack refuses the name when it connects (its tap, made in a
+    namespace of its own, goes with the namespace)."""
+    ns = f'mira-ccb-{os.getpid()}'
+    r = sh('ip', 'netns', 'add', ns)
+    if r.returncode != 0:
+        print('skipped: ip netns add: ' + r.stderr.strip())
+        return SKIP
+    try:
+        r = subprocess.run(['ip', 'netns', 'exec', ns, exe, '--stack0-netif-tap=mtap0',
+                            '--stack0-tcp-cc=reno'], capture_output=True, text=True, timeout=60)
+    finally:
+        sh('ip', 'netns', 'del', ns)
+    print(f'status {r.returncode}\n{r.stdout}{r.stderr}')
+    if r.returncode == 0 or '--stack0-tcp-cc=reno is neither cubic nor newreno' not in r.stderr:
+        print('FAIL: expected a failed start naming --stack0-tcp-cc=reno')
+        return 1
+    return 0
+
+
 def main():
     if len(sys.argv) == 2 and sys.argv[1] == '--helper':
         helper()
         return 0
     exe = sys.argv[1]
     algo = sys.argv[2] if len(sys.argv) > 2 else 'cubic'
+    if algo == 'bad-name':
+        return bad_name(exe)
     if os.geteuid() != 0 or shutil.which('ip') is None or shutil.which('tc') is None:
         print('skipped: needs root (network namespaces), ip and tc')
         return SKIP

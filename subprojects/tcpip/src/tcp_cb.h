@@ -14,8 +14,12 @@
  * and a give-up limit; MSS (RFC 9293 3.7.1) and window scaling (RFC 7323
  * 2) options; RFC 5961 checks (RST exact or challenge ACK, SYN in a
  * synchronized state gets a challenge ACK, ACKs outside
- * [SND.UNA - MAX.SND.WND, SND.MAX] refused); slow start, congestion
- * avoidance, fast retransmit and NewReno recovery (RFC 5681, RFC 6582);
+ * [SND.UNA - MAX.SND.WND, SND.MAX] refused); fast retransmit and NewReno
+ * recovery (RFC 5681 3.2, RFC 6582), with the congestion window's
+ * arithmetic (slow start, congestion avoidance, the reductions) in
+ * tcp_cc.h: CUBIC (RFC 9438, the default) or NewReno, per struct
+ * tcp_config.cc, called at each ACK of new data outside recovery, at
+ * the congestion event, at the end of recovery and at a timeout;
  * delayed ACKs (every second full segment, else after delack); Nagle
  * (unless nodelay); sender and receiver silly-window avoidance; zero
  * window probes with backoff (persist); TIME-WAIT of 2*MSL and an
