@@ -147,7 +147,7 @@ def analyse(lines, algo):
         devs.sort()
         print(f'all epochs: |cwnd - W_cubic(t)| / W_cubic(t) median {devs[len(devs) // 2]:.3f}, '
               f'90th percentile {devs[int(len(devs) * 0.9)]:.3f} over {len(devs)} trace lines '
-              f'(cwnd lies between W_cubic(t) and W_cubic(t + RTT), or on Reno\'s line)')
+              f'(the window follows W_cubic(t) to W_cubic(t + RTT) when the flight fills it; it trails the curve when the app leaves part of it unused: fewer ACKs per round trip)')
     return len(events)
 
 

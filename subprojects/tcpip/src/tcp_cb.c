@@ -654,7 +654,8 @@ static void dup_ack(struct tcp_cb *cb, mira_time_t now)
      * from the window the last recovery or timeout already handled). */
     if (cb->dupacks != 3 || !tcp_seq_gt(cb->snd_una, cb->recover))
         return;
-    cb->ssthresh = tcp_cc_congestion(&cb->cc, cb->cwnd, cb->snd_max - cb->snd_una, cb->snd_mss, now);
+    cb->ssthresh = tcp_cc_congestion(&cb->cc, cb->cwnd, cb->snd_max - cb->snd_una, cb->snd_mss,
+                                     now);
     cb->recover = cb->snd_max;
     cb->in_recovery = true;
     uint32_t save = cb->snd_nxt;
