@@ -83,7 +83,7 @@ def helper():
 
 
 TRACE = re.compile(r'tcp (\d+) cc (\w+) t_ms (-?\d+) cwnd (\d+) ssthresh (\d+) mss (\d+) '
-                   r'w_max (\d+) k_ms (\d+) recovery (\d)')
+                   r'w_max (\d+) k_ms (\d+) recovery (\d) epoch_ms (-?\d+)')
 
 
 def analyse(lines, algo):
@@ -95,7 +95,7 @@ def analyse(lines, algo):
         if m and int(m.group(1)) == PORT:
             rows.append(dict(t=int(m.group(3)), cwnd=int(m.group(4)), ssthresh=int(m.group(5)),
                              mss=int(m.group(6)), w_max=int(m.group(7)), k=int(m.group(8)),
-                             rec=int(m.group(9))))
+                             rec=int(m.group(9)), epoch=int(m.group(10))))
     if not rows:
         print('no congestion trace lines')
         return 0
@@ -122,7 +122,8 @@ def analyse(lines, algo):
     devs = []
     for j, i in enumerate(events):
         end = events[j + 1] if j + 1 < len(events) else len(rows)
-        ca = [r for r in rows[i:end] if not r['rec'] and r['cwnd'] >= r['ssthresh']]
+        ca = [r for r in rows[i:end]
+              if not r['rec'] and r['cwnd'] >= r['ssthresh'] and r['epoch'] >= 0]
         if len(ca) < 8:
             continue
         # W_max and K are set at the epoch's first ACK and then fixed: read
@@ -131,14 +132,14 @@ def analyse(lines, algo):
         epoch = ca[0]['cwnd'] / mss
         pts = []
         for r in ca:
-            t = (r['t'] - t0) / 1000
+            t = r['epoch'] / 1000  # the stack's own t: unused spans left out
             want = C * (t - k) ** 3 + w_max
             pts.append((t, r['cwnd'] / mss, want))
             if want > 0:
                 devs.append(abs(r['cwnd'] / mss - want) / want)
         if shown < 4:
             shown += 1
-            print(f'epoch at {t0 / 1000:.1f} s: cwnd_epoch {epoch:.0f} segments, W_max {w_max:.0f}, '
+            print(f'epoch at {t0 / 1000:.1f} s (trace clock): cwnd_epoch {epoch:.0f} segments, W_max {w_max:.0f}, '
                   f'K {k:.2f} s (RFC eq. 2 from these: {((w_max - epoch) / C) ** (1 / 3) if w_max > epoch else 0:.2f} s)')
             step = max(1, len(pts) // 8)
             for t, w, want in pts[::step] + [pts[-1]]:
@@ -147,7 +148,7 @@ def analyse(lines, algo):
         devs.sort()
         print(f'all epochs: |cwnd - W_cubic(t)| / W_cubic(t) median {devs[len(devs) // 2]:.3f}, '
               f'90th percentile {devs[int(len(devs) * 0.9)]:.3f} over {len(devs)} trace lines '
-              f'(the window follows W_cubic(t) to W_cubic(t + RTT) when the flight fills it; it trails the curve when the app leaves part of it unused: fewer ACKs per round trip)')
+              f'(t is the stack\'s: since the epoch began, less the spans its window went unused; the window follows W_cubic(t) to W_cubic(t + RTT))')
     return len(events)
 
 

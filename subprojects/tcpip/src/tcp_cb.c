@@ -453,9 +453,12 @@ static void on_rto(struct tcp_cb *cb, mira_time_t now)
     if (syn) {
         cb->snd_nxt = cb->iss;
     } else {
-        /* RFC 5681 3.1 eq. 4, loss window of one segment; go back to SND.UNA. */
-        cb->ssthresh = tcp_cc_timeout(&cb->cc, cb->cwnd, cb->snd_max - cb->snd_una, cb->snd_mss,
-                                      now);
+        /* RFC 5681 3.1 eq. 4, loss window of one segment; go back to SND.UNA.
+         * ssthresh only at a segment's first timeout: held on the next ones
+         * (3.1's note), whose flight says nothing new. */
+        if (cb->retries == 1)
+            cb->ssthresh = tcp_cc_timeout(&cb->cc, cb->cwnd, cb->snd_max - cb->snd_una,
+                                          cb->snd_mss, now);
         cb->cwnd = cb->snd_mss;
         cb->dupacks = 0;
         cb->in_recovery = false;
@@ -634,7 +637,8 @@ static void new_ack(struct tcp_cb *cb, uint32_t ack, mira_time_t now)
         }
     } else {
         cb->dupacks = 0;
-        cb->cwnd = tcp_cc_ack(&cb->cc, cb->cwnd, cb->ssthresh, acked, cb->snd_mss,
+        cb->cwnd = tcp_cc_ack(&cb->cc, cb->cwnd, cb->ssthresh, acked,
+                              cb->snd_max - cb->snd_una + acked, cb->snd_mss,
                               cb->have_rtt ? cb->srtt : 0, now);
     }
     /* RFC 6298 5.2, 5.3. */

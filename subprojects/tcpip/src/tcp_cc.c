@@ -3,6 +3,7 @@
  * tcp_cc_newreno.c / tcp_cc_cubic.c.  See tcp_cc.h. */
 #include "tcp_cc.h"
 
+#include <stdbool.h>
 #include <string.h>
 #include <mira/error.h>
 
@@ -35,13 +36,22 @@ void tcp_cc_init(struct tcp_cc *cc, enum tcp_cc_algo algo)
 {
     memset(cc, 0, sizeof(*cc));
     cc->algo = algo;
-    cc->cubic.epoch_start = MIRA_TIME_NEVER;
+    cc->cubic.epoch_start = cc->cubic.unused_since = MIRA_TIME_NEVER;
 }
 
 uint32_t tcp_cc_ack(struct tcp_cc *cc, uint32_t cwnd, uint32_t ssthresh, uint32_t acked,
-                    uint32_t mss, mira_time_t rtt, mira_time_t now)
+                    uint32_t flight, uint32_t mss, mira_time_t rtt, mira_time_t now)
 {
     mss = max32(mss, 1);
+    /* A window the sender does not fill says nothing about the path: it
+     * does not grow (else an application-limited connection would build
+     * a window it never tested and burst it out later). */
+    bool used = cwnd < ssthresh ? 2 * (uint64_t)flight > cwnd : (uint64_t)flight + mss > cwnd;
+    if (!used) {
+        if (cc->algo == TCP_CC_CUBIC && cwnd >= ssthresh)
+            tcp_cc_cubic_unused(&cc->cubic, now);
+        return cwnd;
+    }
     if (cwnd < ssthresh) {
         /* RFC 5681 3.1 eq. 2: at most one segment per ACK, so a receiver
          * acknowledging in big strides cannot burst the window open. */

@@ -56,6 +56,9 @@ struct tcp_cc_cubic {
     uint32_t cwnd_epoch;     /* [cwnd_epoch] cwnd when this epoch began */
     uint32_t k;              /* [K] in 2^-10 s */
     mira_time_t epoch_start; /* [t's origin], MIRA_TIME_NEVER between epochs */
+    mira_time_t unused_since; /* the epoch's window went unused from then
+                                 (MIRA_TIME_NEVER: it is in use): that span
+                                 is left out of t */
     uint32_t w_est;          /* [W_est] the Reno-friendly window (4.3) */
     uint64_t est_acc;        /* W_est's growth not yet a whole byte */
     uint64_t cnt_acc;        /* cwnd's growth toward the target, ditto */
@@ -84,11 +87,15 @@ int tcp_cc_from_name(const char *name, enum tcp_cc_algo *algo);
 void tcp_cc_init(struct tcp_cc *cc, enum tcp_cc_algo algo);
 
 /* tcp_cc_ack: the new cwnd after acked bytes of new data were acknowledged
- * outside loss recovery at time now: slow start below ssthresh (RFC 5681
- * 3.1, at most one mss per ACK), else the algorithm's congestion
- * avoidance.  rtt is the smoothed round trip, 0 before the first sample. */
+ * outside loss recovery at time now, with flight bytes outstanding before
+ * this ACK: slow start below ssthresh (RFC 5681 3.1, at most one mss per
+ * ACK), else the algorithm's congestion avoidance.  The window grows only
+ * while the flight uses it (RFC 7661's idea, as Linux: more than half of
+ * it in slow start, all but a segment in avoidance); CUBIC's t stops
+ * while it does not (RFC 9438 5.8).  rtt is the smoothed round trip, 0
+ * before the first sample. */
 uint32_t tcp_cc_ack(struct tcp_cc *cc, uint32_t cwnd, uint32_t ssthresh, uint32_t acked,
-                    uint32_t mss, mira_time_t rtt, mira_time_t now);
+                    uint32_t flight, uint32_t mss, mira_time_t rtt, mira_time_t now);
 
 /* tcp_cc_congestion: a loss detected by duplicate ACKs (fast retransmit,
  * entering recovery) at time now with flight bytes outstanding and the
@@ -125,6 +132,9 @@ uint32_t tcp_cc_cubic_avoid(struct tcp_cc_cubic *c, uint32_t cwnd, uint32_t acke
 /* tcp_cc_cubic_congestion: RFC 9438 4.6 and 4.7: returns ssthresh. */
 uint32_t tcp_cc_cubic_congestion(struct tcp_cc_cubic *c, uint32_t cwnd, uint32_t flight,
                                  uint32_t mss);
+/* tcp_cc_cubic_unused: an ACK at time now while the window is not used
+ * (application- or receiver-limited): t stops until it is again. */
+void tcp_cc_cubic_unused(struct tcp_cc_cubic *c, mira_time_t now);
 /* tcp_cc_cubic_timeout: RFC 9438 4.8: returns ssthresh. */
 uint32_t tcp_cc_cubic_timeout(struct tcp_cc_cubic *c, uint32_t cwnd, uint32_t flight,
                               uint32_t mss);

@@ -95,6 +95,7 @@ static uint64_t to_units(mira_time_t ns)
 static void start_epoch(struct tcp_cc_cubic *c, uint32_t cwnd, uint32_t mss, mira_time_t now)
 {
     c->epoch_start = now;
+    c->unused_since = MIRA_TIME_NEVER;
     c->cwnd_epoch = cwnd;
     c->w_est = cwnd;
     c->est_acc = c->cnt_acc = 0;
@@ -116,6 +117,12 @@ uint32_t tcp_cc_cubic_avoid(struct tcp_cc_cubic *c, uint32_t cwnd, uint32_t acke
         cwnd = mss;
     if (c->epoch_start == MIRA_TIME_NEVER)
         start_epoch(c, cwnd, mss, now);
+    if (c->unused_since != MIRA_TIME_NEVER) {
+        /* 5.8: the span the window went unused is not part of t. */
+        if (now > c->unused_since)
+            c->epoch_start += now - c->unused_since;
+        c->unused_since = MIRA_TIME_NEVER;
+    }
     uint64_t t = to_units(now - c->epoch_start);
 
     /* 4.3: W_est grows by alpha_cubic segments per window of ACKed
@@ -144,6 +151,12 @@ uint32_t tcp_cc_cubic_avoid(struct tcp_cc_cubic *c, uint32_t cwnd, uint32_t acke
     uint64_t inc = c->cnt_acc / cwnd;
     c->cnt_acc %= cwnd;
     return cap(cwnd + inc);
+}
+
+void tcp_cc_cubic_unused(struct tcp_cc_cubic *c, mira_time_t now)
+{
+    if (c->epoch_start != MIRA_TIME_NEVER && c->unused_since == MIRA_TIME_NEVER)
+        c->unused_since = now;
 }
 
 uint32_t tcp_cc_cubic_congestion(struct tcp_cc_cubic *c, uint32_t cwnd, uint32_t flight,

@@ -265,12 +265,21 @@ static void cc_trace(struct tcp_conn *c)
         return;
     c->traced_segs = segs;
     c->traced_ssthresh = cb->ssthresh;
+    mira_time_t t = now();
+    /* CUBIC's t: since its epoch began, less the spans the window went
+     * unused (-1: no epoch) */
+    const struct tcp_cc_cubic *cu = &cb->cc.cubic;
+    long long epoch_ms = -1;
+    if (cu->epoch_start != MIRA_TIME_NEVER)
+        epoch_ms = (long long)((cu->unused_since != MIRA_TIME_NEVER ? cu->unused_since : t) -
+                               cu->epoch_start) / 1000000;
     mira_log(MIRA_LOG_DEBUG, DRIVER,
-             "tcp %u cc %s t_ms %lld cwnd %u ssthresh %u mss %u w_max %u k_ms %u recovery %d",
-             (unsigned)cb->sport, tcp_cc_name(cb->cc.algo), (long long)(now() / 1000000),
-             cb->cwnd, cb->ssthresh, (unsigned)cb->snd_mss, cb->cc.cubic.w_max,
-             (unsigned)((uint64_t)cb->cc.cubic.k * 1000 >> TCP_CC_CUBIC_TIME_SHIFT),
-             cb->in_recovery ? 1 : 0);
+             "tcp %u cc %s t_ms %lld cwnd %u ssthresh %u mss %u w_max %u k_ms %u recovery %d "
+             "epoch_ms %lld",
+             (unsigned)cb->sport, tcp_cc_name(cb->cc.algo), (long long)(t / 1000000), cb->cwnd,
+             cb->ssthresh, (unsigned)cb->snd_mss, cu->w_max,
+             (unsigned)((uint64_t)cu->k * 1000 >> TCP_CC_CUBIC_TIME_SHIFT),
+             cb->in_recovery ? 1 : 0, epoch_ms);
 }
 
 /* After every event of c's control block: wake whoever it concerns, move

@@ -321,6 +321,14 @@ static void test_congestion_control_used(void **state)
         assert_int_equal(n.cb[A].cwnd, mss);
         if (algo == TCP_CC_CUBIC) /* 4.8: the next epoch's curve starts at its window */
             assert_int_equal(n.cb[A].cc.cubic.w_max, 0);
+        /* the same segment's next timeout holds ssthresh (RFC 5681 3.1) */
+        uint32_t held = n.cb[A].ssthresh, prior = n.cb[A].cc.cubic.cwnd_prior;
+        while (n.cb[A].stat_rto < 2)
+            assert_true(h_step(&n, n.now + SEC(5)));
+        assert_int_equal(n.cb[A].ssthresh, held);
+        /* and CUBIC remembers the window before the first, not one segment */
+        assert_int_equal(n.cb[A].cc.cubic.cwnd_prior, prior);
+        assert_int_equal(n.cb[A].cwnd, mss);
         n.cut[A] = false;
         h_run(&n, n.now + SEC(30));
         assert_int_equal(n.cb[A].snd_una, n.cb[A].snd_max);

@@ -41,7 +41,7 @@ static uint32_t run(struct tcp_cc *cc, uint32_t cwnd, uint32_t ssthresh, mira_ti
         uint32_t n = cwnd / MSS;
         mira_time_t start = *now;
         for (uint32_t i = 1; i <= n; i++)
-            cwnd = tcp_cc_ack(cc, cwnd, ssthresh, MSS, MSS, rtt, start + rtt * i / n);
+            cwnd = tcp_cc_ack(cc, cwnd, ssthresh, MSS, cwnd, MSS, rtt, start + rtt * i / n);
         *now = start + rtt;
     }
     return cwnd;
@@ -217,7 +217,7 @@ static void test_cubic_fast_convergence(void **state)
     assert_int_equal(tcp_cc_congestion(&cc, 80 * MSS, 80 * MSS, MSS, now), 56 * MSS);
     assert_int_equal(cc.cubic.w_max, (uint32_t)(80 * MSS * (1 + BETA) / 2));
     /* The next curve's plateau is that reduced W_max: K from 56 to 68. */
-    uint32_t cwnd = tcp_cc_ack(&cc, 56 * MSS, 56 * MSS, MSS, MSS, MS(100), now);
+    uint32_t cwnd = tcp_cc_ack(&cc, 56 * MSS, 56 * MSS, MSS, 56 * MSS, MSS, MS(100), now);
     (void)cwnd;
     assert_int_equal(cc.cubic.origin, 68 * MSS);
     assert_true(fabs(cc.cubic.k / 1024.0 - rfc_k(68, 56)) < 2e-3);
@@ -242,9 +242,9 @@ static void test_cubic_decrease_and_timeout(void **state)
     uint32_t cwnd = MSS;
     mira_time_t now = MS(100);
     while (cwnd < 70 * MSS)
-        cwnd = tcp_cc_ack(&cc, cwnd, 70 * MSS, MSS, MSS, MS(10), now);
+        cwnd = tcp_cc_ack(&cc, cwnd, 70 * MSS, MSS, cwnd, MSS, MS(10), now);
     assert_int_equal(cwnd, 70 * MSS);
-    cwnd = tcp_cc_ack(&cc, cwnd, 70 * MSS, MSS, MSS, MS(10), now);
+    cwnd = tcp_cc_ack(&cc, cwnd, 70 * MSS, MSS, cwnd, MSS, MS(10), now);
     assert_int_equal(cc.cubic.k, 0);
     assert_int_equal(cc.cubic.origin, 70 * MSS);
     assert_true(cwnd >= 70 * MSS);
@@ -277,8 +277,10 @@ static void test_newreno(void **state)
     struct tcp_cc cc;
     tcp_cc_init(&cc, TCP_CC_NEWRENO);
     mira_time_t now = MS(1000), rtt = MS(50);
-    assert_int_equal(tcp_cc_ack(&cc, 10 * MSS, 100 * MSS, 3 * MSS, MSS, rtt, now), 11 * MSS);
-    assert_int_equal(tcp_cc_ack(&cc, 10 * MSS, 100 * MSS, 100, MSS, rtt, now), 10 * MSS + 100);
+    assert_int_equal(tcp_cc_ack(&cc, 10 * MSS, 100 * MSS, 3 * MSS, 10 * MSS, MSS, rtt, now),
+                     11 * MSS);
+    assert_int_equal(tcp_cc_ack(&cc, 10 * MSS, 100 * MSS, 100, 10 * MSS, MSS, rtt, now),
+                     10 * MSS + 100);
     for (uint32_t w = 20; w <= 1000; w *= 3) {
         tcp_cc_init(&cc, TCP_CC_NEWRENO);
         uint32_t cwnd = run(&cc, w * MSS, w * MSS, rtt, &now, 1);
@@ -289,7 +291,7 @@ static void test_newreno(void **state)
         tcp_cc_init(&cc, TCP_CC_NEWRENO);
         cwnd = w * MSS;
         for (uint32_t i = 0; i < w / 2; i++)
-            cwnd = tcp_cc_ack(&cc, cwnd, w * MSS, 2 * MSS, MSS, rtt, now);
+            cwnd = tcp_cc_ack(&cc, cwnd, w * MSS, 2 * MSS, cwnd, MSS, rtt, now);
         assert_int_equal(cwnd, (w + 1) * MSS);
     }
     assert_int_equal(tcp_cc_congestion(&cc, 100 * MSS, 100 * MSS, MSS, now), 50 * MSS);
@@ -301,6 +303,50 @@ static void test_newreno(void **state)
     assert_int_equal(tcp_cc_recovered(&cc, 50 * MSS, 0, MSS, now), 2 * MSS);
 }
 
+/* A window the flight does not use does not grow: in slow start unless
+ * more than half of it is in flight, in avoidance unless all but a
+ * segment is; CUBIC's t stands still meanwhile (RFC 9438 5.8), so the
+ * curve resumes where it was, not where the clock has got to. */
+static void test_unused_window(void **state)
+{
+    (void)state;
+    struct tcp_cc cc;
+    mira_time_t now = MS(1000), rtt = MS(100);
+    for (int algo = TCP_CC_CUBIC; algo <= TCP_CC_NEWRENO; algo++) {
+        tcp_cc_init(&cc, (enum tcp_cc_algo)algo);
+        /* slow start */
+        assert_int_equal(tcp_cc_ack(&cc, 10 * MSS, 100 * MSS, MSS, 5 * MSS, MSS, rtt, now),
+                         10 * MSS);
+        assert_int_equal(tcp_cc_ack(&cc, 10 * MSS, 100 * MSS, MSS, 6 * MSS, MSS, rtt, now),
+                         11 * MSS);
+        /* avoidance: a window's worth of ACKs with a segment too few in flight */
+        uint32_t cwnd = 100 * MSS;
+        for (int i = 0; i < 300; i++)
+            cwnd = tcp_cc_ack(&cc, cwnd, 50 * MSS, MSS, 99 * MSS, MSS, rtt, now += MS(1));
+        assert_int_equal(cwnd, 100 * MSS);
+        cwnd = run(&cc, cwnd, 50 * MSS, rtt, &now, 3);
+        assert_true(cwnd > 100 * MSS);
+    }
+    /* CUBIC after a loss at 1000 segments: 2 s used, 5 s unused, 1 RTT used. */
+    tcp_cc_init(&cc, TCP_CC_CUBIC);
+    uint32_t ssthresh = tcp_cc_congestion(&cc, 1000 * MSS, 1000 * MSS, MSS, now);
+    uint32_t cwnd = ssthresh;
+    mira_time_t epoch = now + rtt / (cwnd / MSS);
+    cwnd = run(&cc, cwnd, ssthresh, rtt, &now, 20);
+    mira_time_t used = now - epoch;
+    uint32_t before = cwnd;
+    for (int i = 0; i < 5000; i++)
+        cwnd = tcp_cc_ack(&cc, cwnd, ssthresh, MSS, cwnd / 2, MSS, rtt, now += MS(1));
+    assert_int_equal(cwnd, before);
+    cwnd = run(&cc, cwnd, ssthresh, rtt, &now, 1);
+    double t = (double)(used + rtt) / 1e9, k = rfc_k(1000, 700);
+    double w = (double)cwnd / MSS;
+    if (w < rfc_w_cubic(t, k, 1000) - 1 || w > rfc_w_cubic(t + 0.1, k, 1000) + 1)
+        fail_msg("cwnd %.1f segments after %.1f s used of %.1f s: W_cubic %.1f..%.1f", w, t,
+                 (double)(now - epoch) / 1e9, rfc_w_cubic(t, k, 1000),
+                 rfc_w_cubic(t + 0.1, k, 1000));
+}
+
 /* Windows stop at TCP_CC_CWND_MAX rather than wrapping, in slow start
  * and in both algorithms' avoidance. */
 static void test_bound(void **state)
@@ -308,13 +354,13 @@ static void test_bound(void **state)
     (void)state;
     struct tcp_cc cc;
     tcp_cc_init(&cc, TCP_CC_NEWRENO);
-    assert_int_equal(tcp_cc_ack(&cc, TCP_CC_CWND_MAX, UINT32_MAX / 2, MSS, MSS, 0, 0),
-                     TCP_CC_CWND_MAX);
-    assert_int_equal(tcp_cc_ack(&cc, TCP_CC_CWND_MAX, 1000, MSS, MSS, 0, 0), TCP_CC_CWND_MAX);
+    uint32_t max = TCP_CC_CWND_MAX;
+    assert_int_equal(tcp_cc_ack(&cc, max, UINT32_MAX / 2, MSS, max, MSS, 0, 0), max);
+    assert_int_equal(tcp_cc_ack(&cc, max, 1000, MSS, max, MSS, 0, 0), max);
     tcp_cc_init(&cc, TCP_CC_CUBIC);
     uint32_t cwnd = TCP_CC_CWND_MAX - 10;
     for (int i = 0; i < 100; i++) {
-        cwnd = tcp_cc_ack(&cc, cwnd, 1000, 1u << 30, MSS, MS(100), MIRA_SECONDS(i * 100));
+        cwnd = tcp_cc_ack(&cc, cwnd, 1000, 1u << 30, cwnd, MSS, MS(100), MIRA_SECONDS(i * 100));
         assert_true(cwnd <= TCP_CC_CWND_MAX);
     }
     assert_int_equal(cwnd, TCP_CC_CWND_MAX);
@@ -333,6 +379,7 @@ int main(void)
         cmocka_unit_test(test_cubic_decrease_and_timeout),
         cmocka_unit_test(test_cubic_convex_bound),
         cmocka_unit_test(test_newreno),
+        cmocka_unit_test(test_unused_window),
         cmocka_unit_test(test_bound),
     };
     return cmocka_run_group_tests_name("tcpip-tcp-cc", tests, NULL, NULL);
