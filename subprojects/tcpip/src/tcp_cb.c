@@ -7,7 +7,6 @@
 #define NEVER MIRA_TIME_NEVER
 
 static uint32_t min32(uint32_t a, uint32_t b) { return a < b ? a : b; }
-static uint32_t max32(uint32_t a, uint32_t b) { return a > b ? a : b; }
 
 const char *tcp_state_name(enum tcp_state st)
 {
@@ -32,6 +31,7 @@ void tcp_config_default(struct tcp_config *cfg)
         .fin_wait_2 = MIRA_SECONDS(60),
         .max_retries = 12,
         .max_syn_retries = 6,
+        .cc = TCP_CC_CUBIC,
     };
 }
 
@@ -78,6 +78,7 @@ void tcp_cb_init(struct tcp_cb *cb, const struct tcp_config *cfg, uint16_t sport
     cb->snd_mss = 536; /* RFC 9293 3.7.1: without the option */
     cb->rto = cfg->rto_initial;
     cb->ssthresh = UINT32_MAX / 2;
+    tcp_cc_init(&cb->cc, cfg->cc);
     cb->rtx_at = cb->persist_at = cb->delack_at = cb->end_at = NEVER;
     cb->output = output;
     cb->ctx = ctx;
@@ -260,8 +261,14 @@ static void output(struct tcp_cb *cb, mira_time_t now)
         if (send_at_nxt(cb, usable, false, now) == 0)
             break;
     }
+    /* A bare ACK carries SND.MAX, not SND.NXT: after a timeout rewound
+     * SND.NXT, the peer may hold everything up to SND.MAX already, and a
+     * sequence number below its RCV.NXT makes the segment unacceptable
+     * (3.10.7.4): its ACK field would never be read, and two sides both
+     * retransmitting would each drop the other's ACKs for good (as BSD's
+     * tcp_output does). */
     if (cb->ack_now && cb->state != TCP_SYN_SENT)
-        emit(cb, cb->snd_nxt, MIRA_TCP_ACK, 0);
+        emit(cb, cb->snd_max, MIRA_TCP_ACK, 0);
 }
 
 /* Arms or stops the retransmission and persist timers after any event:
@@ -491,12 +498,6 @@ static mira_time_t backoff(const struct tcp_cb *cb)
     return r > cb->cfg.rto_max ? cb->cfg.rto_max : r;
 }
 
-static uint32_t flight_half(const struct tcp_cb *cb)
-{
-    uint32_t flight = cb->snd_max - cb->snd_una;
-    return max32(flight / 2, 2u * cb->snd_mss);
-}
-
 static void on_rto(struct tcp_cb *cb, mira_time_t now)
 {
     bool syn = cb->state == TCP_SYN_SENT || cb->state == TCP_SYN_RECEIVED;
@@ -511,8 +512,12 @@ static void on_rto(struct tcp_cb *cb, mira_time_t now)
     if (syn) {
         cb->snd_nxt = cb->iss;
     } else {
-        /* RFC 5681 3.1 eq. 4, loss window of one segment; go back to SND.UNA. */
-        cb->ssthresh = flight_half(cb);
+        /* RFC 5681 3.1 eq. 4, loss window of one segment; go back to SND.UNA.
+         * ssthresh only at a segment's first timeout: held on the next ones
+         * (3.1's note), whose flight says nothing new. */
+        if (cb->retries == 1)
+            cb->ssthresh = tcp_cc_timeout(&cb->cc, cb->cwnd, cb->snd_max - cb->snd_una,
+                                          cb->snd_mss, now);
         cb->cwnd = cb->snd_mss;
         cb->dupacks = 0;
         cb->in_recovery = false;
@@ -678,7 +683,7 @@ static void new_ack(struct tcp_cb *cb, uint32_t ack, mira_time_t now)
         if (tcp_seq_ge(ack, cb->recover)) {
             /* RFC 6582 3.2 step 3, full acknowledgment. */
             uint32_t flight = cb->snd_max - cb->snd_una;
-            cb->cwnd = min32(cb->ssthresh, max32(flight, cb->snd_mss) + cb->snd_mss);
+            cb->cwnd = tcp_cc_recovered(&cb->cc, cb->ssthresh, flight, cb->snd_mss, now);
             cb->in_recovery = false;
             cb->dupacks = 0;
         } else {
@@ -696,10 +701,9 @@ static void new_ack(struct tcp_cb *cb, uint32_t ack, mira_time_t now)
         }
     } else {
         cb->dupacks = 0;
-        if (cb->cwnd < cb->ssthresh)
-            cb->cwnd += min32(acked, cb->snd_mss);                    /* slow start */
-        else
-            cb->cwnd += max32(1, (uint32_t)((uint64_t)cb->snd_mss * cb->snd_mss / cb->cwnd));
+        cb->cwnd = tcp_cc_ack(&cb->cc, cb->cwnd, cb->ssthresh, acked,
+                              cb->snd_max - cb->snd_una + acked, cb->snd_mss,
+                              cb->have_rtt ? cb->srtt : 0, now);
     }
     /* RFC 6298 5.2, 5.3. */
     cb->rtx_at = cb->snd_una == cb->snd_max ? NEVER : mira_time_add(now, cb->rto);
@@ -718,7 +722,8 @@ static void dup_ack(struct tcp_cb *cb, mira_time_t now)
      * from the window the last recovery or timeout already handled). */
     if (cb->dupacks != 3 || !tcp_seq_gt(cb->snd_una, cb->recover))
         return;
-    cb->ssthresh = flight_half(cb);
+    cb->ssthresh = tcp_cc_congestion(&cb->cc, cb->cwnd, cb->snd_max - cb->snd_una, cb->snd_mss,
+                                     now);
     cb->recover = cb->snd_max;
     cb->in_recovery = true;
     uint32_t save = cb->snd_nxt;

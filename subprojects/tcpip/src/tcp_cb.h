@@ -14,8 +14,12 @@
  * and a give-up limit; MSS (RFC 9293 3.7.1) and window scaling (RFC 7323
  * 2) options; RFC 5961 checks (RST exact or challenge ACK, SYN in a
  * synchronized state gets a challenge ACK, ACKs outside
- * [SND.UNA - MAX.SND.WND, SND.MAX] refused); slow start, congestion
- * avoidance, fast retransmit and NewReno recovery (RFC 5681, RFC 6582);
+ * [SND.UNA - MAX.SND.WND, SND.MAX] refused); fast retransmit and NewReno
+ * recovery (RFC 5681 3.2, RFC 6582), with the congestion window's
+ * arithmetic (slow start, congestion avoidance, the reductions) in
+ * tcp_cc.h: CUBIC (RFC 9438, the default) or NewReno, per struct
+ * tcp_config.cc, called at each ACK of new data outside recovery, at
+ * the congestion event, at the end of recovery and at a timeout;
  * delayed ACKs (every second full segment, else after delack); Nagle
  * (unless nodelay); sender and receiver silly-window avoidance; zero
  * window probes with backoff (persist); TIME-WAIT of 2*MSL and an
@@ -35,6 +39,8 @@
 #include <stdint.h>
 #include <mira/time.h>
 #include <mira/tcpip/tcp.h>
+
+#include "tcp_cc.h"
 
 static inline bool tcp_seq_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
 static inline bool tcp_seq_le(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 0; }
@@ -88,6 +94,7 @@ struct tcp_config {
     mira_time_t fin_wait_2;   /* an orphan in FIN-WAIT-2 gives up after this */
     unsigned max_retries;     /* retransmissions of one segment before giving up */
     unsigned max_syn_retries; /* SYN / SYN-ACK retransmissions before giving up */
+    enum tcp_cc_algo cc;      /* congestion control: CUBIC (default) or NewReno */
 };
 
 /* What one output segment is: a header (h->data unused) and data_len
@@ -140,8 +147,10 @@ struct tcp_cb {
     struct tcp_range ooo[TCP_OOO_MAX];
     unsigned ooo_count;
 
-    /* congestion control (RFC 5681, RFC 6582) */
+    /* congestion control (RFC 5681, RFC 6582; the window arithmetic in
+     * tcp_cc.h: CUBIC or NewReno) */
     uint32_t cwnd, ssthresh;
+    struct tcp_cc cc;
     unsigned dupacks;
     bool in_recovery;
     uint32_t recover;

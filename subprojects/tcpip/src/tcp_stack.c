@@ -57,6 +57,9 @@ MIRA_PARAM_DECLARE(tcp_syn_retries, "*-tcp-syn-retries", "6",
                    "SYN retransmissions before a connect fails (ETIMEDOUT)");
 MIRA_PARAM_DECLARE(tcp_msl, "*-tcp-msl-ms", "30000",
                    "maximum segment lifetime, ms: TIME-WAIT lasts twice this");
+MIRA_PARAM_DECLARE(tcp_cc, "*-tcp-cc", "cubic",
+                   "congestion control of new TCP connections: cubic (RFC 9438) or newreno "
+                   "(RFC 5681, 6582)");
 
 /* The connection table's buckets: about tcp-max-conns / 4, a power of two. */
 #define TCP_HASH_MIN 256u
@@ -84,6 +87,8 @@ struct tcp_conn {
     bool mute;                     /* output discarded (rebuilding from a cookie) */
     struct mira_timer timer;
     struct mira_waitq rq, wq, sq;  /* readers, writers, connect */
+    uint32_t traced_segs;          /* cwnd / mss and ssthresh of the last */
+    uint32_t traced_ssthresh;      /* congestion trace line (cc_trace) */
 };
 
 struct tcp_listener {
@@ -139,6 +144,21 @@ static int uint_param(const char *name, const char *key, const char *dflt, unsig
         return MIRA_EINVAL;
     }
     *out = x;
+    return MIRA_OK;
+}
+
+/* The "<name>-tcp-cc" parameter: a congestion control's name. */
+static int cc_param(const char *name, enum tcp_cc_algo *out)
+{
+    char full[128];
+    int n = snprintf(full, sizeof(full), "%s-tcp-cc", name);
+    if (n < 0 || (size_t)n >= sizeof(full))
+        mira_panic("tcpip: device name '%s' too long", name);
+    const char *v = mira_param(full, "cubic");
+    if (tcp_cc_from_name(v, out) < 0) {
+        mira_connect_error(name, DRIVER, "--%s=%s is neither cubic nor newreno", full, v);
+        return MIRA_EINVAL;
+    }
     return MIRA_OK;
 }
 
@@ -310,12 +330,44 @@ static void tw_track(struct tcp_conn *c)
     c->in_tw = tw;
 }
 
+/* At log level debug, a line whenever c's congestion window moves by a
+ * segment or its ssthresh changes, with CUBIC's W_max and K: the trace
+ * tests/integration/tcpip_cc.py reads to set the window against RFC 9438's
+ * curve. */
+static void cc_trace(struct tcp_conn *c)
+{
+    const struct tcp_cb *cb = &c->cb;
+    if (!mira_log_enabled(MIRA_LOG_DEBUG) || cb->state < TCP_ESTABLISHED || cb->snd_mss == 0)
+        return;
+    uint32_t segs = cb->cwnd / cb->snd_mss;
+    if (segs == c->traced_segs && cb->ssthresh == c->traced_ssthresh)
+        return;
+    c->traced_segs = segs;
+    c->traced_ssthresh = cb->ssthresh;
+    mira_time_t t = now();
+    /* CUBIC's t: since its epoch began, less the spans the window went
+     * unused (-1: no epoch) */
+    const struct tcp_cc_cubic *cu = &cb->cc.cubic;
+    long long epoch_ms = -1;
+    if (cu->epoch_start != MIRA_TIME_NEVER)
+        epoch_ms = (long long)((cu->unused_since != MIRA_TIME_NEVER ? cu->unused_since : t) -
+                               cu->epoch_start) / 1000000;
+    mira_log(MIRA_LOG_DEBUG, DRIVER,
+             "tcp %u cc %s t_ms %lld cwnd %u ssthresh %u mss %u w_max %u k_ms %u recovery %d "
+             "epoch_ms %lld",
+             (unsigned)cb->sport, tcp_cc_name(cb->cc.algo), (long long)(t / 1000000), cb->cwnd,
+             cb->ssthresh, (unsigned)cb->snd_mss, cu->w_max,
+             (unsigned)((uint64_t)cu->k * 1000 >> TCP_CC_CUBIC_TIME_SHIFT),
+             cb->in_recovery ? 1 : 0, epoch_ms);
+}
+
 /* After every event of c's control block: wake whoever it concerns, move
  * it along its listener's queues, re-arm its timer, and free it when
  * nobody needs it any more.  Returns true when c was freed. */
 static bool conn_after(struct tcp_conn *c)
 {
     tw_track(c);
+    cc_trace(c);
     unsigned wake = c->cb.wake;
     c->cb.wake = 0;
     if (wake & TCP_WAKE_READ)
@@ -572,6 +624,11 @@ int tcpip_tcp_init(struct tcpip_stack *s)
     if (t->hash == NULL) {
         free(t);
         return MIRA_ENOMEM;
+    }
+    if (cc_param(name, &t->cfg.cc) < 0) {
+        free(t->hash);
+        free(t);
+        return MIRA_EINVAL;
     }
     mira_random_bytes(t->isn_key, sizeof(t->isn_key));
     tcpip_set_tcp_state(s, t);

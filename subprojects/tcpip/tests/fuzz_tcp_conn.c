@@ -6,7 +6,8 @@
  * options that encode).
  *
  * Input: byte 0 picks the ring sizes, the start (LISTEN, SYN-SENT, or
- * ESTABLISHED through a handshake), Nagle (0x40) and keepalive (0x80); then operations, one byte each with
+ * ESTABLISHED through a handshake), Nagle (0x40), and with 0x80 both
+ * keepalive and NewReno (else CUBIC); then operations, one byte each with
  * their arguments:
  *   0 segment relative to the block (seq = RCV.NXT + d16, ack = SND.UNA +
  *     d16), 1 segment with absolute seq/ack: flags, window, options byte
@@ -119,6 +120,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *p, size_t n)
     cfg.max_retries = 4;
     cfg.max_syn_retries = 2;
     cfg.nodelay = (mode & 0x40) != 0;
+    cfg.cc = (mode & 0x80) ? TCP_CC_NEWRENO : TCP_CC_CUBIC;
     struct tcp_cb cb;
     tcp_cb_init(&cb, &cfg, 80, 4321, sndbuf, caps[(mode >> 2) & 3], rcvbuf, caps[(mode >> 4) & 3],
                 output, NULL);

@@ -201,13 +201,11 @@ static void test_transfer_lossless(void **state)
     h_fini(&n);
 }
 
-/* 1 MB each way, exactly, while 10% of the segments are lost, 5%
- * duplicated and 10% reordered, both directions. */
-static void test_transfer_lossy(void **state)
+static void transfer_lossy(enum tcp_cc_algo algo)
 {
-    (void)state;
     struct h_net n;
     struct tcp_config c = cfg_default();
+    c.cc = algo;
     h_init(&n, &c, 64 * 1024, 64 * 1024, 12345);
     open_pair(&n);
     n.loss_pct = 10;
@@ -225,6 +223,17 @@ static void test_transfer_lossy(void **state)
     assert_int_equal(n.cb[A].error, 0);
     assert_int_equal(n.cb[B].error, 0);
     h_fini(&n);
+}
+
+/* 1 MB each way, exactly, while 10% of the segments are lost, 5%
+ * duplicated and 10% reordered, both directions; with each congestion
+ * control (with NewReno this seed has both sides time out at once: their
+ * bare ACKs must carry SND.MAX, or each drops the other's as old). */
+static void test_transfer_lossy(void **state)
+{
+    (void)state;
+    for (int algo = TCP_CC_CUBIC; algo <= TCP_CC_NEWRENO; algo++)
+        transfer_lossy((enum tcp_cc_algo)algo);
 }
 
 /* One segment lost in a full window is resent at the third duplicate ACK,
@@ -247,6 +256,84 @@ static void test_fast_retransmit(void **state)
     assert_int_equal(n.cb[A].snd_una, n.cb[A].snd_max);
     assert_int_equal(tcp_cb_readable(&n.cb[B]), sizeof(buf));
     h_fini(&n);
+}
+
+/* The congestion control the configuration names is the one tcp_cb uses
+ * (tcp_cc.h): at the fast retransmit ssthresh is 0.7 of the flight with
+ * CUBIC (RFC 9438 4.6), half of it with NewReno (RFC 5681 eq. 4); recovery
+ * ends at no more than ssthresh; the ACKs after it grow the window along
+ * CUBIC's curve toward the W_max of the loss; a timeout reduces by the
+ * algorithm's factor too. */
+static void test_congestion_control_used(void **state)
+{
+    (void)state;
+    assert_int_equal(cfg_default().cc, TCP_CC_CUBIC); /* the default, as Linux's */
+    for (int algo = TCP_CC_CUBIC; algo <= TCP_CC_NEWRENO; algo++) {
+        struct h_net n;
+        struct tcp_config c = cfg_default();
+        c.cc = (enum tcp_cc_algo)algo;
+        h_init(&n, &c, 256 * 1024, 256 * 1024, 3);
+        n.delay = MS(10);
+        open_pair(&n);
+        transfer(&n, 200000, 0, SEC(10)); /* opens the congestion window */
+        static uint8_t buf[200000];
+        memset(buf, 'x', sizeof(buf));
+        n.drop_next[A] = true;
+        assert_int_equal(tcp_cb_write(&n.cb[A], buf, sizeof(buf), n.now), sizeof(buf));
+        uint32_t cwnd = 0, flight = 0;
+        while (n.cb[A].stat_fast_rexmit == 0) {
+            cwnd = n.cb[A].cwnd;
+            flight = n.cb[A].snd_max - n.cb[A].snd_una;
+            assert_true(h_step(&n, n.now + SEC(5)));
+        }
+        uint32_t mss = n.cb[A].snd_mss;
+        assert_true(flight > 10 * mss);
+        uint32_t want = algo == TCP_CC_CUBIC ? (uint32_t)((uint64_t)flight * 7 / 10) : flight / 2;
+        assert_int_equal(n.cb[A].ssthresh, want);
+        assert_int_equal(n.cb[A].cc.algo, algo);
+        if (algo == TCP_CC_CUBIC)
+            assert_int_equal(n.cb[A].cc.cubic.w_max, cwnd);
+        while (n.cb[A].in_recovery)
+            assert_true(h_step(&n, n.now + SEC(5)));
+        assert_true(n.cb[A].cwnd <= n.cb[A].ssthresh);
+        h_run(&n, n.now + SEC(5));
+        assert_int_equal(tcp_cb_readable(&n.cb[B]), sizeof(buf));
+        assert_int_equal(n.cb[A].stat_rto, 0);
+        while (tcp_cb_read(&n.cb[B], buf, sizeof(buf), n.now) > 0)
+            ;
+        transfer(&n, 400000, 0, SEC(20)); /* slow start to ssthresh, then avoidance */
+        assert_true(n.cb[A].cwnd > n.cb[A].ssthresh);
+        if (algo == TCP_CC_CUBIC) {
+            /* an epoch began below the loss's W_max: K > 0 */
+            assert_true(n.cb[A].cc.cubic.epoch_start != MIRA_TIME_NEVER);
+            assert_true(n.cb[A].cc.cubic.k > 0);
+            assert_int_equal(n.cb[A].cc.cubic.origin, n.cb[A].cc.cubic.w_max);
+        }
+        /* a timeout: B hears nothing for a while */
+        n.cut[A] = true;
+        assert_int_equal(tcp_cb_write(&n.cb[A], buf, 50000, n.now), 50000);
+        while (n.cb[A].stat_rto == 0) {
+            flight = n.cb[A].snd_max - n.cb[A].snd_una;
+            assert_true(h_step(&n, n.now + SEC(5)));
+        }
+        want = algo == TCP_CC_CUBIC ? (uint32_t)((uint64_t)flight * 7 / 10) : flight / 2;
+        assert_int_equal(n.cb[A].ssthresh, want > 2 * mss ? want : 2 * mss);
+        assert_int_equal(n.cb[A].cwnd, mss);
+        if (algo == TCP_CC_CUBIC) /* 4.8: the next epoch's curve starts at its window */
+            assert_int_equal(n.cb[A].cc.cubic.w_max, 0);
+        /* the same segment's next timeout holds ssthresh (RFC 5681 3.1) */
+        uint32_t held = n.cb[A].ssthresh, prior = n.cb[A].cc.cubic.cwnd_prior;
+        while (n.cb[A].stat_rto < 2)
+            assert_true(h_step(&n, n.now + SEC(5)));
+        assert_int_equal(n.cb[A].ssthresh, held);
+        /* and CUBIC remembers the window before the first, not one segment */
+        assert_int_equal(n.cb[A].cc.cubic.cwnd_prior, prior);
+        assert_int_equal(n.cb[A].cwnd, mss);
+        n.cut[A] = false;
+        h_run(&n, n.now + SEC(30));
+        assert_int_equal(n.cb[A].snd_una, n.cb[A].snd_max);
+        h_fini(&n);
+    }
 }
 
 /* A small segment is acknowledged after the delayed-ACK time, two full
@@ -692,6 +779,7 @@ int main(void)
         cmocka_unit_test(test_transfer_lossless),
         cmocka_unit_test(test_transfer_lossy),
         cmocka_unit_test(test_fast_retransmit),
+        cmocka_unit_test(test_congestion_control_used),
         cmocka_unit_test(test_delayed_ack),
         cmocka_unit_test(test_out_of_order_kept),
         cmocka_unit_test(test_orderly_close),
