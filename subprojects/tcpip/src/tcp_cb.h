@@ -35,6 +35,7 @@
 #include <stdint.h>
 #include <mira/time.h>
 #include <mira/tcpip/tcp.h>
+#include "tcp_sack.h"
 
 static inline bool tcp_seq_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
 static inline bool tcp_seq_le(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 0; }
@@ -70,10 +71,6 @@ struct tcp_ring {
  * many (a segment that would need another is dropped: the peer resends). */
 #define TCP_OOO_MAX 8
 
-struct tcp_range {
-    uint32_t left, right; /* sequence numbers [left, right) */
-};
-
 /* The tunables of a connection (tcp_stack.c fills them from runtime
  * parameters; tests choose their own). */
 struct tcp_config {
@@ -88,6 +85,8 @@ struct tcp_config {
     mira_time_t fin_wait_2;   /* an orphan in FIN-WAIT-2 gives up after this */
     unsigned max_retries;     /* retransmissions of one segment before giving up */
     unsigned max_syn_retries; /* SYN / SYN-ACK retransmissions before giving up */
+    bool sack;                /* offer and accept SACK (RFC 2018) */
+    bool timestamps;          /* offer and accept timestamps (RFC 7323) */
 };
 
 /* What one output segment is: a header (h->data unused) and data_len
@@ -175,8 +174,32 @@ struct tcp_cb {
     tcp_output_fn output;
     void *ctx;
 
+    /* SACK (RFC 2018, RFC 6675) */
+    bool sack_ok;            /* both sides sent SACK-permitted */
+    uint32_t ooo_stamp[TCP_OOO_MAX]; /* when ooo[i] last grew: SACK blocks go most recent first */
+    uint32_t ooo_clock;
+    struct tcp_sack_board sacked;    /* what the peer SACKed of ours, in [SND.UNA, SND.MAX] */
+    uint32_t high_rxt;       /* RFC 6675 HighRxt: retransmitted up to here in this recovery */
+    bool rescue_sent;        /* RFC 6675 rule 4's one rescue retransmission of this recovery */
+
+    /* timestamps (RFC 7323) */
+    bool ts_ok;              /* both sides sent the option */
+    uint32_t ts_offset;      /* TSval = ms of the caller's clock + ts_offset (from the ISS) */
+    uint32_t ts_recent;      /* TS.Recent: the TSval we echo */
+    mira_time_t ts_recent_at;/* when it was set (invalid after 24 days idle, 5.5) */
+    uint32_t last_ack_sent;  /* Last.ACK.sent: RCV.NXT in our latest ACK */
+    uint32_t ts_rtt_next;    /* the next TSecr RTT sample once SND.UNA passes this */
+    uint16_t peer_mss;       /* the peer's MSS option (snd_mss is less by the TS option) */
+    mira_time_t clock;       /* the latest time handed in (for TSval) */
+
     /* counters, for tests and diagnostics */
     uint64_t stat_rexmit, stat_fast_rexmit, stat_rto, stat_challenge_acks, stat_dropped;
+    uint64_t stat_sack_recoveries; /* recoveries run by the scoreboard (RFC 6675) */
+    uint64_t stat_sack_rexmit;     /* of stat_rexmit: holes and rescues they sent */
+    uint64_t stat_sack_ignored;    /* blocks outside [SND.UNA, SND.MAX] or empty */
+    uint64_t stat_sack_blocks_sent;
+    uint64_t stat_paws_dropped;    /* segments with an old TSval (RFC 7323 5) */
+    uint64_t stat_ts_rtt;          /* RTT samples taken from TSecr */
 };
 
 /* tcp_config_default: the defaults documented in docs/architecture.md. */
