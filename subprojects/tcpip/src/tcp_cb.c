@@ -379,8 +379,12 @@ static void output(struct tcp_cb *cb, mira_time_t now)
                 break;
         }
     }
+    /* A bare ACK carries SND.MAX, not SND.NXT (as BSD): after a timeout
+     * pulled SND.NXT back, the peer may hold everything up to SND.MAX, and
+     * would refuse an ACK from behind its RCV.NXT as out of window; if
+     * both sides were resending, neither would learn the other's ACK. */
     if (cb->ack_now && cb->state != TCP_SYN_SENT)
-        emit(cb, cb->snd_nxt, MIRA_TCP_ACK, 0);
+        emit(cb, cb->snd_max, MIRA_TCP_ACK, 0);
 }
 
 /* Arms or stops the retransmission and persist timers after any event:

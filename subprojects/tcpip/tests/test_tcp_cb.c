@@ -67,11 +67,12 @@ static void transfer(struct h_net *n, uint64_t total_ab, uint64_t total_ba, mira
                 rd[r] += got;
             }
         }
-        if (!h_step(n, end))
+        if (!h_step(n, end)) {
             fail_msg("transfer stalled at %llu/%llu and %llu/%llu bytes (A %s, B %s)",
                      (unsigned long long)rd[B], (unsigned long long)total_ab,
                      (unsigned long long)rd[A], (unsigned long long)total_ba,
                      tcp_state_name(n->cb[A].state), tcp_state_name(n->cb[B].state));
+        }
     }
     assert_int_equal(rd[B], total_ab);
     assert_int_equal(rd[A], total_ba);
@@ -993,6 +994,37 @@ static void test_ts_rtt(void **state)
     h_fini(&n);
 }
 
+/* After a timeout pulled SND.NXT back, a bare ACK still carries SND.MAX:
+ * the peer may hold every byte up to there, and would refuse an ACK with
+ * a sequence number behind its RCV.NXT (seen with both sides resending
+ * at once under loss: neither took the other's ACKs, both gave up). */
+static void test_ack_seq_after_timeout(void **state)
+{
+    (void)state;
+    struct h_net n;
+    struct tcp_config c = cfg_default();
+    h_init(&n, &c, 65536, 65536, 3);
+    open_pair(&n);
+    struct tcp_cb *a = &n.cb[A];
+    n.cut[A] = true;
+    static uint8_t buf[3 * 1448];
+    tcp_cb_write(a, buf, sizeof(buf), n.now);
+    h_run(&n, n.now + MS(300)); /* one timeout: the first segment again */
+    assert_int_equal(a->stat_rto, 1);
+    assert_true(tcp_seq_lt(a->snd_nxt, a->snd_max));
+    struct mira_tcp_hdr h = { .flags = MIRA_TCP_ACK | MIRA_TCP_PSH, .seq = a->rcv_nxt,
+                              .ack = a->snd_una, .data = buf, .data_len = 10 };
+    h.window = (uint16_t)(a->snd_wnd >> a->snd_wscale);
+    inject_h(&n, A, h);
+    h = (struct mira_tcp_hdr){ .flags = MIRA_TCP_ACK | MIRA_TCP_PSH, .seq = a->rcv_nxt,
+                               .ack = a->snd_una, .data = buf, .data_len = 10 };
+    h.window = (uint16_t)(a->snd_wnd >> a->snd_wscale);
+    inject_h(&n, A, h); /* the second segment: ACKed at once */
+    assert_int_equal(n.log_len[A][(n.sent[A] - 1) % H_LOG], 0);
+    assert_int_equal(h_last(&n, A, 0)->seq, a->snd_max);
+    h_fini(&n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1027,6 +1059,7 @@ int main(void)
         cmocka_unit_test(test_sack_recovery_holes_only),
         cmocka_unit_test(test_paws),
         cmocka_unit_test(test_ts_rtt),
+        cmocka_unit_test(test_ack_seq_after_timeout),
     };
     return cmocka_run_group_tests_name("tcpip-tcp-cb", tests, NULL, NULL);
 }
