@@ -4,7 +4,7 @@
 set -eu
 PACKAGES="meson ninja-build gcc libc6-dev pkg-config python3 libcmocka-dev
 libxen-dev libfdisk-dev zlib1g-dev valgrind liburing-dev fio time
-iproute2 netcat-openbsd tcpdump iputils-ping util-linux
+iproute2 netcat-openbsd tcpdump iputils-ping util-linux nftables
 dnsmasq-base dosfstools mtools fdisk"
 
 missing=""
