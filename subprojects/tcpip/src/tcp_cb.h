@@ -10,17 +10,29 @@
  * tests/fuzz_tcp_conn.c drive it alone.
  *
  * What it does: the eleven states with simultaneous open and close;
- * RFC 6298 retransmission timeout with Karn's rule, exponential backoff
+ * RFC 6298 retransmission timeout with Karn's rule (without timestamps), exponential backoff
  * and a give-up limit; MSS (RFC 9293 3.7.1) and window scaling (RFC 7323
  * 2) options; RFC 5961 checks (RST exact or challenge ACK, SYN in a
  * synchronized state gets a challenge ACK, ACKs outside
  * [SND.UNA - MAX.SND.WND, SND.MAX] refused); slow start, congestion
  * avoidance, fast retransmit and NewReno recovery (RFC 5681, RFC 6582);
- * delayed ACKs (every second full segment, else after delack); Nagle
- * (unless nodelay); sender and receiver silly-window avoidance; zero
- * window probes with backoff (persist); TIME-WAIT of 2*MSL and an
- * orphaned FIN-WAIT-2 limit; out-of-order data kept in the receive
- * buffer (a bounded list of ranges).
+ * SACK (RFC 2018): blocks sent for the out-of-order ranges, most recent
+ * first, and as sender a bounded scoreboard (tcp_sack.h) driving RFC 6675
+ * recovery (pipe, NextSeg, holes, one rescue retransmission), NewReno
+ * when the peer has no SACK; blocks outside [SND.UNA, SND.MAX] ignored
+ * and counted; timestamps (RFC 7323): TSecr by the TS.Recent rule, RTT
+ * samples from TSecr, PAWS drops (counted, ACKed), the timestamp clock
+ * the caller's time in ms plus an offset from the ISS; delayed ACKs
+ * (every second full segment, else after delack); Nagle (unless
+ * nodelay); sender and receiver silly-window avoidance; zero window
+ * probes with backoff (persist); TIME-WAIT of 2*MSL and an orphaned
+ * FIN-WAIT-2 limit; out-of-order data kept in the receive buffer (a
+ * bounded list of ranges).  A bare ACK carries SND.MAX (as BSD), so a
+ * peer holding data we are resending after a timeout still takes it.
+ *
+ * Options on every segment: timestamps once negotiated (their 12 bytes
+ * come out of snd_mss), SACK blocks on ACKs while out-of-order data is
+ * held; the whole never more than 40 bytes (mira_tcp_options_len).
  *
  * Sequence numbers compare modulo 2^32 (tcp_seq_lt ...).  Buffers are
  * byte rings; the send ring holds every byte from SND.UNA's first data
@@ -280,7 +292,9 @@ bool tcp_cb_synchronized(const struct tcp_cb *cb);
 bool tcp_rst_reply(const struct mira_tcp_hdr *h, struct mira_tcp_hdr *rst);
 
 /* tcp_cb_check: the invariants (sequence space order, window and buffer
- * bounds, timers vs. state); NULL when they hold, else which broke. */
+ * bounds, timers vs. state, the SACK scoreboard within [SND.UNA, SND.MAX],
+ * sorted and bounded, options only as configured, the MSS less the
+ * timestamps); NULL when they hold, else which broke. */
 const char *tcp_cb_check(const struct tcp_cb *cb);
 
 #endif
