@@ -916,6 +916,37 @@ static void test_sack_recovery_holes_only(void **state)
     assert_int_equal(rec, 0);
 }
 
+/* Tail loss: of 20 segments the 4th and the last are lost.  The 4th is a
+ * hole (16 segments SACKed above it); nothing is SACKed above the last,
+ * so only RFC 6675's rescue retransmission sends it before a timeout. */
+static void test_sack_rescue(void **state)
+{
+    (void)state;
+    struct h_net n;
+    struct tcp_config c = cfg_default();
+    h_init(&n, &c, 256 * 1024, 256 * 1024, 3);
+    open_pair(&n);
+    transfer(&n, 300000, 0, SEC(10)); /* opens the congestion window */
+    struct tcp_cb *a = &n.cb[A];
+    uint32_t s = a->snd_max, mss = a->snd_mss;
+    n.drop_seq[A][0] = s + 3 * mss;
+    n.drop_seq[A][1] = s + 19 * mss;
+    n.drop_seq_n[A] = 2;
+    unsigned resent = n.resent_n[A];
+    static uint8_t buf[20 * 1448];
+    assert_int_equal(mss, 1448);
+    assert_int_equal(tcp_cb_write(a, buf, sizeof(buf), n.now), sizeof(buf));
+    assert_int_equal(a->snd_max, s + sizeof(buf)); /* all 20 sent at once */
+    h_run(&n, n.now + SEC(10));
+    assert_int_equal(a->snd_una, a->snd_max);
+    assert_int_equal(a->stat_rto, 0);
+    assert_int_equal(a->stat_sack_recoveries, 1);
+    assert_int_equal(n.resent_n[A] - resent, 2);
+    assert_int_equal(n.resent_seq[A][resent], s + 3 * mss);
+    assert_int_equal(n.resent_seq[A][resent + 1], s + 19 * mss);
+    h_fini(&n);
+}
+
 /* --- timestamps (RFC 7323) --- */
 
 /* PAWS: a segment whose TSval is older than TS.Recent is dropped,
@@ -1057,6 +1088,7 @@ int main(void)
         cmocka_unit_test(test_sack_scoreboard),
         cmocka_unit_test(test_sack_hostile_blocks),
         cmocka_unit_test(test_sack_recovery_holes_only),
+        cmocka_unit_test(test_sack_rescue),
         cmocka_unit_test(test_paws),
         cmocka_unit_test(test_ts_rtt),
         cmocka_unit_test(test_ack_seq_after_timeout),
