@@ -210,13 +210,15 @@ static void test_transfer_lossless(void **state)
 }
 
 /* 1 MB each way, exactly, while 10% of the segments are lost, 5%
- * duplicated and 10% reordered, both directions. */
-static void test_transfer_lossy(void **state)
+ * duplicated and 10% reordered, both directions: with SACK and
+ * timestamps, and without either (NewReno, timer RTT samples). */
+static void lossy_case(bool sack, bool timestamps, uint64_t seed)
 {
-    (void)state;
     struct h_net n;
     struct tcp_config c = cfg_default();
-    h_init(&n, &c, 64 * 1024, 64 * 1024, 12345);
+    c.sack = sack;
+    c.timestamps = timestamps;
+    h_init(&n, &c, 64 * 1024, 64 * 1024, seed);
     open_pair(&n);
     n.loss_pct = 10;
     n.dup_pct = 5;
@@ -232,7 +234,18 @@ static void test_transfer_lossy(void **state)
     assert_int_equal(n.cb[B].state, TCP_CLOSED);
     assert_int_equal(n.cb[A].error, 0);
     assert_int_equal(n.cb[B].error, 0);
+    assert_int_equal(n.cb[A].stat_sack_recoveries > 0, sack);
+    assert_int_equal(n.cb[A].stat_ts_rtt > 0, timestamps);
     h_fini(&n);
+}
+
+static void test_transfer_lossy(void **state)
+{
+    (void)state;
+    lossy_case(true, true, 12345);
+    lossy_case(false, false, 12345);
+    lossy_case(true, false, 777);
+    lossy_case(false, true, 4242);
 }
 
 /* One segment lost in a full window is resent at the third duplicate ACK,
