@@ -23,7 +23,9 @@ CASE:
                 no netem: see loss_setup): the echo still comes back whole;
                 Linux's tcp_info shows timestamps and SACK negotiated;
                 Linux recovered with the SACK blocks the app sent
-                (TcpExtTCPSackRecovery > 0).  Printed: the drops each way,
+                (TcpExtTCPSackRecovery > 0), and the app by its own
+                scoreboard (its "tcp: ... sack-recoveries N" line at
+                close, N > 0).  Printed: the drops each way,
                 Linux's retransmissions, and the duplicates Linux received
                 from the app (TCPDSACKOldSent: what the app resent
                 needlessly).
@@ -165,6 +167,7 @@ def stop(p, name):
         p.kill()
         out, err = p.communicate()
     print(f'--- {name}: status {p.returncode} ---\n{out or ""}{err}---', flush=True)
+    p.err_text = err or ''
     return p.returncode
 
 
@@ -303,17 +306,17 @@ def run_case(ns, exe, case):
                 failures.append('the echo differs from what was sent')
             lines.wait(lambda l: l == f'echoed {TOTAL} bytes', f'"echoed {TOTAL} bytes"',
                        failures, 30)
-        if case == 'sack-loss':
-            after = netstat(peer_ns)
-            d = {k: after.get(k, 0) - before.get(k, 0) for k in after}
-            if 'tcp_info options ts sack ' not in out:
-                failures.append('Linux\'s tcp_info does not show timestamps and SACK')
-            to_app, to_linux = drops()
-            print(f'segments dropped: Linux->app {to_app}, app->Linux {to_linux}')
-            print(sh('ip', 'netns', 'exec', ns, 'nft', 'list', 'ruleset').stdout)
-            print('linux TcpExt: ' + ' '.join(f'{k} {v}' for k, v in sorted(d.items()) if v))
-            if d.get('TCPSackRecovery', 0) <= 0:
-                failures.append('Linux never recovered with SACK blocks from the app')
+            if case == 'sack-loss':
+                after = netstat(peer_ns)
+                d = {k: after.get(k, 0) - before.get(k, 0) for k in after}
+                if 'tcp_info options ts sack ' not in out:
+                    failures.append('Linux\'s tcp_info does not show timestamps and SACK')
+                to_app, to_linux = drops()
+                print(f'segments dropped: Linux->app {to_app}, app->Linux {to_linux}')
+                print(sh('ip', 'netns', 'exec', ns, 'nft', 'list', 'ruleset').stdout)
+                print('linux TcpExt: ' + ' '.join(f'{k} {v}' for k, v in sorted(d.items()) if v))
+                if d.get('TCPSackRecovery', 0) <= 0:
+                    failures.append('Linux never recovered with SACK blocks from the app')
         elif case == 'peer-reset':
             out, err = helper_p.communicate(timeout=60 * slow())
             print(f'--- linux ---\n{out}{err}---')
@@ -340,6 +343,15 @@ def run_case(ns, exe, case):
             helper_p.communicate()
     if status != 0:
         failures.append(f'the app ended with status {status}, expected 0')
+    if case == 'sack-loss':
+        # The stack's own counters, logged at its close: it recovered by
+        # its scoreboard (RFC 6675) as a sender too.
+        tcp = [l for l in app.err_text.splitlines() if ': tcp: ' in l]
+        words = tcp[0].split(': tcp: ')[1].split() if tcp else []
+        stats = dict(zip(words[0::2], (int(x) for x in words[1::2])))
+        print(f'app: {stats}')
+        if stats.get('sack-recoveries', 0) <= 0:
+            failures.append('the app never recovered by its SACK scoreboard')
     print('\n'.join(['app lines:'] + lines.lines))
     return failures
 

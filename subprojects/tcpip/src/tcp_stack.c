@@ -85,7 +85,35 @@ struct tcpip_tcp {
     uint8_t isn_key[16];
     struct tcp_config cfg;
     unsigned long sndbuf, rcvbuf, backlog, max_conns;
+    /* Loss recovery's counters of the connections gone, logged at close
+     * (what a run against a lossy link shows from the stack's side). */
+    uint64_t loss_stats[7];
 };
+
+/* Adds cb's loss-recovery counters to t's. */
+static void loss_stats_add(struct tcpip_tcp *t, const struct tcp_cb *cb)
+{
+    const uint64_t v[7] = { cb->stat_rexmit, cb->stat_rto, cb->stat_sack_recoveries,
+                            cb->stat_sack_rexmit, cb->stat_sack_ignored, cb->stat_paws_dropped,
+                            cb->stat_ts_rtt };
+    for (int i = 0; i < 7; i++)
+        t->loss_stats[i] += v[i];
+}
+
+/* One line with the non-zero ones, at the stack's close. */
+static void loss_stats_log(const struct tcpip_tcp *t, const char *name)
+{
+    static const char *const names[7] = { "rexmit", "rto", "sack-recoveries", "sack-rexmit",
+                                          "sack-ignored", "paws-dropped", "ts-rtt-samples" };
+    char line[256];
+    size_t k = 0;
+    for (int i = 0; i < 7; i++)
+        if (t->loss_stats[i] && k < sizeof(line) - 64)
+            k += (size_t)snprintf(line + k, sizeof(line) - k, " %s %llu", names[i],
+                                  (unsigned long long)t->loss_stats[i]);
+    if (k > 0)
+        mira_log(MIRA_LOG_INFO, DRIVER, "%s: tcp:%s", name, line);
+}
 
 static struct tcpip_tcp *tcp_of(struct tcpip_stack *s)
 {
@@ -227,6 +255,7 @@ static void conn_release(struct tcp_conn *c)
         pp = &(*pp)->hnext;
     *pp = c->hnext;
     t->conns--;
+    loss_stats_add(t, &c->cb);
     mira_timer_fini(&c->timer);
     free(c);
 }
@@ -351,10 +380,12 @@ void tcpip_tcp_fini(struct tcpip_stack *s)
         while (t->hash[i] != NULL) {
             struct tcp_conn *c = t->hash[i];
             t->hash[i] = c->hnext;
+            loss_stats_add(t, &c->cb);
             mira_timer_fini(&c->timer);
             free(c);
         }
     }
+    loss_stats_log(t, mira_stack_name(tcpip_dev(s)));
     while (t->listeners != NULL) {
         struct tcp_listener *l = t->listeners;
         t->listeners = l->next;
