@@ -367,7 +367,11 @@ static void output(struct tcp_cb *cb, mira_time_t now)
         sack_output(cb, now); /* RFC 6675: the pipe, not the flight, clocks sending */
     } else {
         for (;;) {
-            uint32_t wnd = min32(cb->snd_wnd, cb->cwnd);
+            /* Limited transmit (RFC 3042): a new segment for each of the
+             * first two duplicate ACKs, so a small window still makes
+             * the three that start recovery instead of a timeout. */
+            uint32_t limited = cb->dupacks <= 2 ? cb->dupacks * cb->snd_mss : 0;
+            uint32_t wnd = min32(cb->snd_wnd, cb->cwnd + limited);
             if (cb->state == TCP_SYN_SENT || cb->state == TCP_SYN_RECEIVED)
                 wnd = 1;
             uint32_t in_flight = cb->snd_nxt - cb->snd_una;
@@ -817,12 +821,15 @@ static void dup_ack(struct tcp_cb *cb, mira_time_t now)
         return;
     }
     /* Step 2: only when the ACK covers more than recover (not a loss
-     * from the window the last recovery or timeout already handled).
-     * With SACK also when the scoreboard says SND.UNA's segment is lost
-     * (RFC 6675 5 step 2, IsLost(HighACK + 1)). */
+     * from the window the last recovery or timeout already handled;
+     * with SACK once recover is acknowledged: the scoreboard tells new
+     * losses from old ones).  With SACK also when the scoreboard says
+     * SND.UNA's segment is lost (RFC 6675 5 step 2, IsLost(HighACK + 1)). */
     bool lost = cb->sack_ok &&
                 tcp_sack_lost_edge(&cb->sacked, cb->snd_una, cb->snd_mss) != cb->snd_una;
-    if ((cb->dupacks != 3 && !lost) || !tcp_seq_gt(cb->snd_una, cb->recover))
+    bool past = cb->sack_ok ? tcp_seq_ge(cb->snd_una, cb->recover) /* 6675 5.1 */
+                            : tcp_seq_gt(cb->snd_una, cb->recover);
+    if ((cb->dupacks != 3 && !lost) || !past)
         return;
     cb->ssthresh = flight_half(cb);
     cb->recover = cb->snd_max;

@@ -51,6 +51,8 @@ struct h_net {
      * numbers is lost (drop_seq_n[i] of them, from side i) */
     uint32_t drop_seq[2][16];
     unsigned drop_seq_n[2];
+    /* the first new segment from recovery's recovery point on is lost */
+    bool drop_at_recover[2];
     /* data segments sent again (starting before the highest byte sent) */
     uint32_t hi_sent[2];
     bool hi_set[2];
@@ -131,6 +133,10 @@ static inline void h_output(void *ctx, struct tcp_cb *cb, const struct mira_tcp_
             for (unsigned k = 0; k < n->drop_seq_n[from]; k++)
                 if (n->drop_seq[from][k] == h->seq)
                     lost = true;
+            if (n->drop_at_recover[from] && cb->in_recovery && h->seq == cb->recover) {
+                n->drop_at_recover[from] = false;
+                lost = true;
+            }
         }
         if (!n->hi_set[from] || tcp_seq_gt(h->seq + len, n->hi_sent[from]))
             n->hi_sent[from] = h->seq + len;

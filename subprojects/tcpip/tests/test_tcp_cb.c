@@ -960,6 +960,61 @@ static void test_sack_rescue(void **state)
     h_fini(&n);
 }
 
+/* A window of three segments, the first lost: two duplicate ACKs only,
+ * but limited transmit (RFC 3042) sends a new segment for each, their
+ * ACKs make the third duplicate and the loss is resent without a
+ * timeout. */
+static void limited_case(bool sack)
+{
+    struct h_net n;
+    struct tcp_config c = cfg_default();
+    c.sack = sack;
+    h_init(&n, &c, 65536, 65536, 3);
+    open_pair(&n);
+    struct tcp_cb *a = &n.cb[A];
+    a->cwnd = a->ssthresh = 3u * a->snd_mss; /* as after earlier losses */
+    n.drop_seq[A][0] = a->snd_max;
+    n.drop_seq_n[A] = 1;
+    static uint8_t buf[10 * 1448];
+    assert_int_equal(tcp_cb_write(a, buf, sizeof(buf), n.now), sizeof(buf));
+    assert_int_equal(a->snd_max - a->snd_una, 3u * a->snd_mss);
+    h_run(&n, n.now + SEC(5));
+    assert_int_equal(tcp_cb_readable(&n.cb[B]), sizeof(buf));
+    assert_int_equal(a->stat_rto, 0);
+    assert_int_equal(a->stat_fast_rexmit, 1);
+    assert_int_equal(a->stat_rexmit, 1);
+    h_fini(&n);
+}
+
+static void test_limited_transmit(void **state)
+{
+    (void)state;
+    limited_case(true);
+    limited_case(false);
+}
+
+/* A loss right at the recovery point, found once recovery is over: with
+ * SACK a new recovery may start as soon as SND.UNA reaches the recovery
+ * point (RFC 6675 5.1: HighACK >= RecoveryPoint), so no timeout. */
+static void test_sack_recovery_at_recovery_point(void **state)
+{
+    (void)state;
+    struct h_net n;
+    struct tcp_config c = cfg_default();
+    h_init(&n, &c, 256 * 1024, 256 * 1024, 3);
+    open_pair(&n);
+    transfer(&n, 300000, 0, SEC(10));
+    struct tcp_cb *a = &n.cb[A];
+    n.drop_seq[A][0] = a->snd_max + 5 * a->snd_mss;
+    n.drop_seq_n[A] = 1;
+    n.drop_at_recover[A] = true;
+    transfer(&n, 1000000, 0, SEC(20));
+    assert_false(n.drop_at_recover[A]); /* it was dropped */
+    assert_int_equal(a->stat_sack_recoveries, 2);
+    assert_int_equal(a->stat_rto, 0);
+    h_fini(&n);
+}
+
 /* --- timestamps (RFC 7323) --- */
 
 /* PAWS: a segment whose TSval is older than TS.Recent is dropped,
@@ -1102,6 +1157,8 @@ int main(void)
         cmocka_unit_test(test_sack_hostile_blocks),
         cmocka_unit_test(test_sack_recovery_holes_only),
         cmocka_unit_test(test_sack_rescue),
+        cmocka_unit_test(test_limited_transmit),
+        cmocka_unit_test(test_sack_recovery_at_recovery_point),
         cmocka_unit_test(test_paws),
         cmocka_unit_test(test_ts_rtt),
         cmocka_unit_test(test_ack_seq_after_timeout),
