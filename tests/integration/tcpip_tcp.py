@@ -29,6 +29,11 @@ CASE:
                 Linux's retransmissions, and the duplicates Linux received
                 from the app (TCPDSACKOldSent: what the app resent
                 needlessly).
+  newreno-loss  the same with the app's SACK and timestamps off
+                (--stack0-tcp-sack=false --stack0-tcp-timestamps=false):
+                Linux's tcp_info shows neither, the app recovers by
+                NewReno (no SACK recovery, no TSecr sample) and the echo
+                is whole.
 Every case ends the app with SIGTERM: status 0 (under valgrind via
 MIRA_TEST_WRAPPER, no leak).  Skipped (77) without root or ip.
 """
@@ -92,7 +97,7 @@ def exchange(s):
 
 
 def helper(case):
-    if case == 'sack-loss':
+    if case in LOSSY:
         case = 'linux-client'
     if case == 'linux-server':
         ls = socket.socket()
@@ -172,6 +177,7 @@ def stop(p, name):
 
 
 LOSS_PCT = 2
+LOSSY = ('sack-loss', 'newreno-loss')
 
 
 PEER_NET, PEER_ADDR, ROUTER_PEER_ADDR = '10.0.1.0/24', '10.0.1.2', '10.0.1.1'
@@ -269,7 +275,10 @@ def run_case(ns, exe, case):
     args = ['--stack0-netif-tap=mtap0', f'--stack0-ipv4={APP_ADDR}/24',
             '--stack0-gateway=0.0.0.0', f'--port={PORT}']
     peer_ns = ns
-    if case == 'sack-loss':
+    lossy = case in LOSSY
+    if case == 'newreno-loss':
+        args += ['--stack0-tcp-sack=false', '--stack0-tcp-timestamps=false']
+    if lossy:
         drops = loss_setup(ns)
         if drops is None:
             print('skipped: no second namespace, or neither netem nor nftables')
@@ -294,9 +303,9 @@ def run_case(ns, exe, case):
             if failures:
                 return failures
             helper_p = start(peer_ns, me)
-        if case == 'sack-loss':
+        if lossy:
             before = netstat(peer_ns)
-        if case in ('linux-client', 'linux-server', 'sack-loss'):
+        if case in ('linux-client', 'linux-server') or lossy:
             out, err = helper_p.communicate(timeout=300 * slow())
             print(f'--- linux ---\n{out}{err}---')
             sums = [l.split()[-1] for l in out.splitlines() if 'sha256' in l]
@@ -306,16 +315,17 @@ def run_case(ns, exe, case):
                 failures.append('the echo differs from what was sent')
             lines.wait(lambda l: l == f'echoed {TOTAL} bytes', f'"echoed {TOTAL} bytes"',
                        failures, 30)
-            if case == 'sack-loss':
+            if lossy:
                 after = netstat(peer_ns)
                 d = {k: after.get(k, 0) - before.get(k, 0) for k in after}
-                if 'tcp_info options ts sack ' not in out:
-                    failures.append('Linux\'s tcp_info does not show timestamps and SACK')
+                want = 'ts sack' if case == 'sack-loss' else 'none'
+                if f'tcp_info options {want} ' not in out:
+                    failures.append(f'Linux\'s tcp_info does not show options {want}')
                 to_app, to_linux = drops()
                 print(f'segments dropped: Linux->app {to_app}, app->Linux {to_linux}')
                 print(sh('ip', 'netns', 'exec', ns, 'nft', 'list', 'ruleset').stdout)
                 print('linux TcpExt: ' + ' '.join(f'{k} {v}' for k, v in sorted(d.items()) if v))
-                if d.get('TCPSackRecovery', 0) <= 0:
+                if case == 'sack-loss' and d.get('TCPSackRecovery', 0) <= 0:
                     failures.append('Linux never recovered with SACK blocks from the app')
         elif case == 'peer-reset':
             out, err = helper_p.communicate(timeout=60 * slow())
@@ -343,15 +353,20 @@ def run_case(ns, exe, case):
             helper_p.communicate()
     if status != 0:
         failures.append(f'the app ended with status {status}, expected 0')
-    if case == 'sack-loss':
+    if lossy:
         # The stack's own counters, logged at its close: it recovered by
-        # its scoreboard (RFC 6675) as a sender too.
+        # its scoreboard (RFC 6675) as a sender too, or (newreno-loss)
+        # never.
         tcp = [l for l in app.err_text.splitlines() if ': tcp: ' in l]
         words = tcp[0].split(': tcp: ')[1].split() if tcp else []
         stats = dict(zip(words[0::2], (int(x) for x in words[1::2])))
         print(f'app: {stats}')
-        if stats.get('sack-recoveries', 0) <= 0:
+        if case == 'sack-loss' and stats.get('sack-recoveries', 0) <= 0:
             failures.append('the app never recovered by its SACK scoreboard')
+        if case == 'newreno-loss' and (stats.get('sack-recoveries', 0) != 0 or
+                                       stats.get('ts-rtt-samples', 0) != 0 or
+                                       stats.get('rexmit', 0) <= 0):
+            failures.append('the app used SACK or timestamps, or resent nothing')
     print('\n'.join(['app lines:'] + lines.lines))
     return failures
 
@@ -373,7 +388,7 @@ def main():
         failures = run_case(ns, exe, case)
     finally:
         sh('ip', 'netns', 'del', ns)
-        if case == 'sack-loss':
+        if case in LOSSY:
             sh('ip', 'netns', 'del', peer_ns_of(ns))
     if failures is None:
         return SKIP

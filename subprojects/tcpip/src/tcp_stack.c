@@ -45,6 +45,11 @@ MIRA_PARAM_DECLARE(tcp_syn_retries, "*-tcp-syn-retries", "6",
                    "SYN retransmissions before a connect fails (ETIMEDOUT)");
 MIRA_PARAM_DECLARE(tcp_msl, "*-tcp-msl-ms", "30000",
                    "maximum segment lifetime, ms: TIME-WAIT lasts twice this");
+MIRA_PARAM_DECLARE(tcp_sack, "*-tcp-sack", "true",
+                   "SACK (RFC 2018): offer it, send blocks, recover by them (RFC 6675); "
+                   "false: NewReno");
+MIRA_PARAM_DECLARE(tcp_timestamps, "*-tcp-timestamps", "true",
+                   "timestamps (RFC 7323): RTT from TSecr, PAWS");
 
 #define TCP_HASH_SIZE 256
 #define EPHEMERAL_LOW 49152u
@@ -143,6 +148,21 @@ static int uint_param(const char *name, const char *key, const char *dflt, unsig
         return MIRA_EINVAL;
     }
     *out = x;
+    return MIRA_OK;
+}
+
+static int bool_param(const char *name, const char *key, const char *dflt, bool *out)
+{
+    char full[128];
+    int n = snprintf(full, sizeof(full), "%s-%s", name, key);
+    if (n < 0 || (size_t)n >= sizeof(full))
+        mira_panic("tcpip: device name '%s' too long", name);
+    const char *v = mira_param(full, dflt);
+    if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0) {
+        mira_connect_error(name, DRIVER, "--%s=%s is neither true nor false", full, v);
+        return MIRA_EINVAL;
+    }
+    *out = strcmp(v, "true") == 0;
     return MIRA_OK;
 }
 
@@ -359,7 +379,9 @@ int tcpip_tcp_init(struct tcpip_stack *s)
         uint_param(name, "tcp-max-conns", "1024", 1, 1000000, &t->max_conns) < 0 ||
         uint_param(name, "tcp-retries", "12", 1, 100, &retries) < 0 ||
         uint_param(name, "tcp-syn-retries", "6", 1, 100, &syn_retries) < 0 ||
-        uint_param(name, "tcp-msl-ms", "30000", 1, 3600000, &msl) < 0) {
+        uint_param(name, "tcp-msl-ms", "30000", 1, 3600000, &msl) < 0 ||
+        bool_param(name, "tcp-sack", "true", &t->cfg.sack) < 0 ||
+        bool_param(name, "tcp-timestamps", "true", &t->cfg.timestamps) < 0) {
         free(t);
         return MIRA_EINVAL;
     }
