@@ -17,6 +17,23 @@ CASE:
                 waits behind a zero window, then 10.0.0.1 leaves the tap:
                 nothing answers any more, and the app's probes give up
                 (--stack0-tcp-retries=4): "echo ended: timed out".
+  sack-loss     linux-client with Linux one router away (a second
+                namespace, 10.0.1.2) and the router losing 2 % of the
+                segments each way (netem, or nftables where the kernel has
+                no netem: see loss_setup): the echo still comes back whole;
+                Linux's tcp_info shows timestamps and SACK negotiated;
+                Linux recovered with the SACK blocks the app sent
+                (TcpExtTCPSackRecovery > 0), and the app by its own
+                scoreboard (its "tcp: ... sack-recoveries N" line at
+                close, N > 0).  Printed: the drops each way,
+                Linux's retransmissions, and the duplicates Linux received
+                from the app (TCPDSACKOldSent: what the app resent
+                needlessly).
+  newreno-loss  the same with the app's SACK and timestamps off
+                (--stack0-tcp-sack=false --stack0-tcp-timestamps=false):
+                Linux's tcp_info shows neither, the app recovers by
+                NewReno (no SACK recovery, no TSecr sample) and the echo
+                is whole.
 Every case ends the app with SIGTERM: status 0 (under valgrind via
 MIRA_TEST_WRAPPER, no leak).  Skipped (77) without root or ip.
 """
@@ -71,9 +88,17 @@ def exchange(s):
     t.join()
     print(f'sent {TOTAL} sha256 {hashlib.sha256(data).hexdigest()}')
     print(f'received {n[0]} sha256 {got.hexdigest()}', flush=True)
+    # struct tcp_info: tcpi_options at byte 5 (1 timestamps, 2 SACK),
+    # tcpi_total_retrans at byte 100.
+    info = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
+    opts = [n for bit, n in ((1, 'ts'), (2, 'sack')) if info[5] & bit]
+    print(f'tcp_info options {" ".join(opts) or "none"} total_retrans '
+          f'{int.from_bytes(info[100:104], "little")}', flush=True)
 
 
 def helper(case):
+    if case in LOSSY:
+        case = 'linux-client'
     if case == 'linux-server':
         ls = socket.socket()
         ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -147,7 +172,94 @@ def stop(p, name):
         p.kill()
         out, err = p.communicate()
     print(f'--- {name}: status {p.returncode} ---\n{out or ""}{err}---', flush=True)
+    p.err_text = err or ''
     return p.returncode
+
+
+LOSS_PCT = 2
+LOSSY = ('sack-loss', 'newreno-loss')
+
+
+PEER_NET, PEER_ADDR, ROUTER_PEER_ADDR = '10.0.1.0/24', '10.0.1.2', '10.0.1.1'
+
+
+def peer_ns_of(ns):
+    return ns + '-peer'
+
+
+def loss_setup(ns):
+    """For sack-loss: Linux's end moves to a second namespace (10.0.1.2,
+    over a veth), the first routes between it and the tap, and loses
+    LOSS_PCT % of what it forwards each way: netem on both egresses, or
+    nftables' numgen random drop in the forward hook where the kernel has
+    no netem (the Firecracker VM this was written on).  Losses on a
+    router are real ones for both ends (a drop in Linux's own output path
+    would be a local error its TCP simply retries).  Returns a function
+    giving the drops (to the app, to Linux), or None when it cannot."""
+    peer = peer_ns_of(ns)
+    for cmd in (['ip', 'netns', 'add', peer],
+                ['ip', '-n', ns, 'link', 'add', 'mveth0', 'type', 'veth', 'peer', 'name', 'mveth1',
+                 'netns', peer],
+                ['ip', '-n', ns, 'addr', 'add', ROUTER_PEER_ADDR + '/24', 'dev', 'mveth0'],
+                ['ip', '-n', ns, 'link', 'set', 'mveth0', 'up'],
+                ['ip', '-n', peer, 'link', 'set', 'lo', 'up'],
+                ['ip', '-n', peer, 'addr', 'add', PEER_ADDR + '/24', 'dev', 'mveth1'],
+                ['ip', '-n', peer, 'link', 'set', 'mveth1', 'up'],
+                ['ip', '-n', peer, 'route', 'add', '10.0.0.0/24', 'via', ROUTER_PEER_ADDR],
+                ['ip', 'netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv4.ip_forward=1']):
+        r = sh(*cmd)
+        if r.returncode != 0:
+            print(f'{" ".join(cmd)}: {r.stderr.strip()}')
+            return None
+    netem = [['tc', '-n', ns, 'qdisc', 'add', 'dev', dev, 'root', 'netem', 'loss', f'{LOSS_PCT}%']
+             for dev in ('mtap0', 'mveth0')]
+    if all(sh(*c).returncode == 0 for c in netem):
+        print(f'loss: netem {LOSS_PCT}% each way')
+        return lambda: (tc_drops(ns, 'mtap0'), tc_drops(ns, 'mveth0'))
+    sh('tc', '-n', ns, 'qdisc', 'del', 'dev', 'mtap0', 'root')
+    if shutil.which('nft') is None:
+        return None
+    rules = f"""table inet mira_loss {{
+  chain forward_loss {{ type filter hook forward priority 0;
+    oifname "mtap0" numgen random mod 100 < {LOSS_PCT} counter drop
+    iifname "mtap0" numgen random mod 100 < {LOSS_PCT} counter drop
+  }}
+}}
+"""
+    r = subprocess.run(['ip', 'netns', 'exec', ns, 'nft', '-f', '-'], input=rules, text=True,
+                       capture_output=True)
+    if r.returncode != 0:
+        print('nft: ' + r.stderr.strip())
+        return None
+    print(f'loss: no netem in this kernel; nftables numgen random drop {LOSS_PCT}% each way')
+
+    def drops():
+        out = sh('ip', 'netns', 'exec', ns, 'nft', 'list', 'table', 'inet', 'mira_loss').stdout
+        got = {}
+        for line in out.splitlines():
+            if 'packets' in line:
+                got['oifname' in line] = int(line.split('packets')[1].split()[0])
+        return got.get(True, -1), got.get(False, -1)
+    return drops
+
+
+def tc_drops(ns, dev):
+    out = sh('tc', '-n', ns, '-s', 'qdisc', 'show', 'dev', dev).stdout
+    for line in out.splitlines():
+        if 'dropped' in line:
+            return int(line.split('dropped')[1].split(',')[0])
+    return -1
+
+
+def netstat(ns):
+    """Linux's TcpExt counters inside the namespace (/proc/net/netstat)."""
+    out = sh('ip', 'netns', 'exec', ns, 'cat', '/proc/net/netstat').stdout.splitlines()
+    got = {}
+    for names, values in zip(out[0::2], out[1::2]):
+        k, v = names.split(), values.split()
+        if k and k[0] == 'TcpExt:':
+            got.update(zip(k[1:], (int(x) for x in v[1:])))
+    return got
 
 
 def run_case(ns, exe, case):
@@ -162,6 +274,18 @@ def run_case(ns, exe, case):
     me = [sys.executable, os.path.abspath(__file__), '--helper', case]
     args = ['--stack0-netif-tap=mtap0', f'--stack0-ipv4={APP_ADDR}/24',
             '--stack0-gateway=0.0.0.0', f'--port={PORT}']
+    peer_ns = ns
+    lossy = case in LOSSY
+    if case == 'newreno-loss':
+        args += ['--stack0-tcp-sack=false', '--stack0-tcp-timestamps=false']
+    if lossy:
+        drops = loss_setup(ns)
+        if drops is None:
+            print('skipped: no second namespace, or neither netem nor nftables')
+            return None
+        peer_ns = peer_ns_of(ns)
+        args[2] = f'--stack0-gateway={NS_ADDR}'
+
     if case == 'peer-vanish':
         args.append('--stack0-tcp-retries=4')
     helper_p = None
@@ -178,8 +302,10 @@ def run_case(ns, exe, case):
             lines.wait(lambda l: l == f'listening on {PORT}', 'the app listens', failures, 30)
             if failures:
                 return failures
-            helper_p = start(ns, me)
-        if case in ('linux-client', 'linux-server'):
+            helper_p = start(peer_ns, me)
+        if lossy:
+            before = netstat(peer_ns)
+        if case in ('linux-client', 'linux-server') or lossy:
             out, err = helper_p.communicate(timeout=300 * slow())
             print(f'--- linux ---\n{out}{err}---')
             sums = [l.split()[-1] for l in out.splitlines() if 'sha256' in l]
@@ -189,6 +315,18 @@ def run_case(ns, exe, case):
                 failures.append('the echo differs from what was sent')
             lines.wait(lambda l: l == f'echoed {TOTAL} bytes', f'"echoed {TOTAL} bytes"',
                        failures, 30)
+            if lossy:
+                after = netstat(peer_ns)
+                d = {k: after.get(k, 0) - before.get(k, 0) for k in after}
+                want = 'ts sack' if case == 'sack-loss' else 'none'
+                if f'tcp_info options {want} ' not in out:
+                    failures.append(f'Linux\'s tcp_info does not show options {want}')
+                to_app, to_linux = drops()
+                print(f'segments dropped: Linux->app {to_app}, app->Linux {to_linux}')
+                print(sh('ip', 'netns', 'exec', ns, 'nft', 'list', 'ruleset').stdout)
+                print('linux TcpExt: ' + ' '.join(f'{k} {v}' for k, v in sorted(d.items()) if v))
+                if case == 'sack-loss' and d.get('TCPSackRecovery', 0) <= 0:
+                    failures.append('Linux never recovered with SACK blocks from the app')
         elif case == 'peer-reset':
             out, err = helper_p.communicate(timeout=60 * slow())
             print(f'--- linux ---\n{out}{err}---')
@@ -215,6 +353,20 @@ def run_case(ns, exe, case):
             helper_p.communicate()
     if status != 0:
         failures.append(f'the app ended with status {status}, expected 0')
+    if lossy:
+        # The stack's own counters, logged at its close: it recovered by
+        # its scoreboard (RFC 6675) as a sender too, or (newreno-loss)
+        # never.
+        tcp = [l for l in app.err_text.splitlines() if ': tcp: ' in l]
+        words = tcp[0].split(': tcp: ')[1].split() if tcp else []
+        stats = dict(zip(words[0::2], (int(x) for x in words[1::2])))
+        print(f'app: {stats}')
+        if case == 'sack-loss' and stats.get('sack-recoveries', 0) <= 0:
+            failures.append('the app never recovered by its SACK scoreboard')
+        if case == 'newreno-loss' and (stats.get('sack-recoveries', 0) != 0 or
+                                       stats.get('ts-rtt-samples', 0) != 0 or
+                                       stats.get('rexmit', 0) <= 0):
+            failures.append('the app used SACK or timestamps, or resent nothing')
     print('\n'.join(['app lines:'] + lines.lines))
     return failures
 
@@ -236,6 +388,10 @@ def main():
         failures = run_case(ns, exe, case)
     finally:
         sh('ip', 'netns', 'del', ns)
+        if case in LOSSY:
+            sh('ip', 'netns', 'del', peer_ns_of(ns))
+    if failures is None:
+        return SKIP
     for f in failures:
         print('FAIL: ' + f)
     return 1 if failures else 0

@@ -32,6 +32,8 @@ void tcp_config_default(struct tcp_config *cfg)
         .max_retries = 12,
         .max_syn_retries = 6,
         .cc = TCP_CC_CUBIC,
+        .sack = true,
+        .timestamps = true,
     };
 }
 
@@ -90,6 +92,45 @@ static void start_seq(struct tcp_cb *cb, uint32_t iss)
     cb->snd_una = cb->snd_nxt = cb->snd_max = iss;
     cb->snd_buf_seq = iss + 1;
     cb->recover = iss;
+    /* RFC 7323 5.4: a per-connection offset, here a scramble of the ISS
+     * (itself keyed and secret), so TSvals tell nothing of our clock. */
+    cb->ts_offset = iss * 2654435761u + 0x6a09e667u;
+    cb->ts_rtt_next = iss;
+}
+
+/* The timestamp clock: 1 ms ticks (RFC 7323 5.4 asks 1 ms to 1 s) of the
+ * time the caller hands in. */
+static uint32_t ts_now(const struct tcp_cb *cb, mira_time_t now)
+{
+    return (uint32_t)(uint64_t)(now / MIRA_MILLISECONDS(1)) + cb->ts_offset;
+}
+
+/* Adds SACK blocks for the out-of-order ranges to h, the most recently
+ * grown first (RFC 2018 4: the first block holds the segment that
+ * triggered this ACK), as many as fit with h's other options and, on a
+ * segment with data, within the peer's MSS. */
+static void add_sack_blocks(struct tcp_cb *cb, struct mira_tcp_hdr *h, uint32_t data_len)
+{
+    bool used[TCP_OOO_MAX] = { false };
+    h->opts.sack_count = 0;
+    for (unsigned b = 0; b < MIRA_TCP_MAX_SACK_BLOCKS && b < cb->ooo_count; b++) {
+        unsigned best = TCP_OOO_MAX;
+        for (unsigned i = 0; i < cb->ooo_count; i++)
+            if (!used[i] && (best == TCP_OOO_MAX ||
+                             (int32_t)(cb->ooo_stamp[i] - cb->ooo_stamp[best]) > 0))
+                best = i;
+        struct mira_tcp_opts o = h->opts;
+        o.present |= MIRA_TCP_HAS_SACK;
+        o.sack[o.sack_count].left = cb->ooo[best].left;
+        o.sack[o.sack_count].right = cb->ooo[best].right;
+        o.sack_count++;
+        int len = mira_tcp_options_len(&o);
+        if (len < 0 || (data_len > 0 && data_len + (uint32_t)len > cb->peer_mss))
+            break;
+        used[best] = true;
+        h->opts = o;
+        cb->stat_sack_blocks_sent++;
+    }
 }
 
 void tcp_cb_listen(struct tcp_cb *cb, uint32_t iss)
@@ -145,16 +186,29 @@ static void emit(struct tcp_cb *cb, uint32_t seq, uint8_t flags, uint32_t data_l
         cb->ack_now = false;
         cb->unacked_segs = 0;
         cb->delack_at = NEVER;
+        cb->last_ack_sent = cb->rcv_nxt;
     }
     if (syn) {
         h.opts.present = MIRA_TCP_HAS_MSS;
         h.opts.mss = cb->cfg.mss;
-        /* Active: always offer; passive: only when the peer did (7323 2.2). */
+        /* Active: always offer; passive: only when the peer did (7323 2.2,
+         * RFC 2018 2). */
         if (!cb->passive || cb->wscale_ok) {
             h.opts.present |= MIRA_TCP_HAS_WSCALE;
             h.opts.wscale = cb->rcv_wscale;
         }
+        if (cb->cfg.sack && (!cb->passive || cb->sack_ok))
+            h.opts.present |= MIRA_TCP_HAS_SACK_PERM;
     }
+    /* Timestamps: offered on our SYN, then on every segment once both
+     * sides sent them (RFC 7323 3.2); TSecr is TS.Recent (4.3). */
+    if ((syn && cb->cfg.timestamps && (!cb->passive || cb->ts_ok)) || (!syn && cb->ts_ok)) {
+        h.opts.present |= MIRA_TCP_HAS_TS;
+        h.opts.ts_val = ts_now(cb, cb->clock);
+        h.opts.ts_ecr = (flags & MIRA_TCP_ACK) ? cb->ts_recent : 0;
+    }
+    if (!syn && (flags & MIRA_TCP_ACK) && cb->sack_ok && cb->ooo_count > 0)
+        add_sack_blocks(cb, &h, data_len);
     uint32_t off = data_len ? seq - cb->snd_buf_seq : 0;
     cb->output(cb->ctx, cb, &h, off, data_len);
 }
@@ -232,7 +286,7 @@ static uint32_t send_at_nxt(struct tcp_cb *cb, uint32_t max_len, bool force, mir
         flags |= MIRA_TCP_FIN;
     bool new_data = cb->snd_nxt == cb->snd_max;
     emit(cb, cb->snd_nxt, flags, len);
-    if (new_data && !cb->rtt_timing && len > 0) {
+    if (new_data && !cb->rtt_timing && !cb->ts_ok && len > 0) { /* with TS: TSecr times */
         cb->rtt_timing = true;
         cb->rtt_seq = cb->snd_nxt + len;
         cb->rtt_start = now;
@@ -244,22 +298,91 @@ static uint32_t send_at_nxt(struct tcp_cb *cb, uint32_t max_len, bool force, mir
     return used;
 }
 
+/* Resends len bytes of sequence space from seq (SND.UNA <= seq, seq +
+ * len <= SND.MAX): data, and the FIN when the range ends with it. */
+static void resend(struct tcp_cb *cb, uint32_t seq, uint32_t len)
+{
+    uint8_t flags = MIRA_TCP_ACK;
+    uint32_t data_end = cb->snd_buf_seq + cb->snd.len;
+    if (cb->fin_queued && seq + len == cb->snd_max && cb->snd_max == data_end + 1) {
+        flags |= MIRA_TCP_FIN;
+        len--;
+    }
+    if (len > 0 && seq + len == data_end)
+        flags |= MIRA_TCP_PSH;
+    emit(cb, seq, flags, len);
+    if (cb->rtt_timing && tcp_seq_lt(seq, cb->rtt_seq))
+        cb->rtt_timing = false; /* Karn */
+    cb->stat_rexmit++;
+    cb->stat_sack_rexmit++;
+}
+
+/* RFC 6675 5 (C): while cwnd - pipe >= 1 SMSS, what NextSeg (4) picks:
+ * (1) a lost hole above HighRxt, (2) new data, (3) a hole below the
+ * highest SACKed byte, (4) once per recovery the rescue retransmission
+ * of the highest unSACKed bytes.  SND.NXT stays SND.MAX throughout. */
+static void sack_output(struct tcp_cb *cb, mira_time_t now)
+{
+    uint32_t mss = cb->snd_mss;
+    for (;;) {
+        uint32_t pipe = tcp_sack_pipe(&cb->sacked, cb->snd_una, cb->snd_max, cb->high_rxt, mss);
+        if (cb->cwnd < pipe || cb->cwnd - pipe < mss)
+            return;
+        uint32_t from = tcp_seq_gt(cb->high_rxt, cb->snd_una) ? cb->high_rxt : cb->snd_una;
+        uint32_t lost = tcp_sack_lost_edge(&cb->sacked, cb->snd_una, mss);
+        uint32_t seq, len;
+        if (tcp_sack_hole(&cb->sacked, from, lost, mss, &seq, &len)) {
+            resend(cb, seq, len);
+            cb->high_rxt = seq + len;
+            continue;
+        }
+        if (cb->snd_nxt == cb->snd_max) {
+            uint32_t edge = cb->snd_una + cb->snd_wnd;
+            uint32_t room = tcp_seq_gt(edge, cb->snd_nxt) ? edge - cb->snd_nxt : 0;
+            if ((room > 0 || (fin_state(cb) && cb->snd_nxt == fin_seq(cb))) &&
+                send_at_nxt(cb, min32(room, mss), false, now) > 0)
+                continue;
+        }
+        uint32_t top = tcp_sack_highest(&cb->sacked, cb->snd_una);
+        if (tcp_sack_hole(&cb->sacked, from, top, mss, &seq, &len)) {
+            resend(cb, seq, len);
+            cb->high_rxt = seq + len;
+            continue;
+        }
+        if (!cb->rescue_sent &&
+            tcp_sack_rescue(&cb->sacked, cb->snd_una, cb->snd_max, mss, &seq, &len)) {
+            cb->rescue_sent = true; /* HighRxt stays (rule 4) */
+            resend(cb, seq, len);
+            continue;
+        }
+        return;
+    }
+}
+
 /* Sends what the windows, Nagle and the pending ACK call for. */
 static void output(struct tcp_cb *cb, mira_time_t now)
 {
     if (cb->state == TCP_CLOSED || cb->state == TCP_LISTEN)
         return;
-    for (;;) {
-        uint32_t wnd = min32(cb->snd_wnd, cb->cwnd);
-        if (cb->state == TCP_SYN_SENT || cb->state == TCP_SYN_RECEIVED)
-            wnd = 1;
-        uint32_t in_flight = cb->snd_nxt - cb->snd_una;
-        uint32_t usable = wnd > in_flight ? wnd - in_flight : 0;
-        /* A FIN needs no window. */
-        if (usable == 0 && !(fin_state(cb) && cb->snd_nxt == fin_seq(cb)))
-            break;
-        if (send_at_nxt(cb, usable, false, now) == 0)
-            break;
+    if (cb->in_recovery && cb->sack_ok) {
+        sack_output(cb, now); /* RFC 6675: the pipe, not the flight, clocks sending */
+    } else {
+        for (;;) {
+            /* Limited transmit (RFC 3042): a new segment for each of the
+             * first two duplicate ACKs, so a small window still makes
+             * the three that start recovery instead of a timeout. */
+            uint32_t limited = cb->dupacks <= 2 ? cb->dupacks * cb->snd_mss : 0;
+            uint32_t wnd = min32(cb->snd_wnd, cb->cwnd + limited);
+            if (cb->state == TCP_SYN_SENT || cb->state == TCP_SYN_RECEIVED)
+                wnd = 1;
+            uint32_t in_flight = cb->snd_nxt - cb->snd_una;
+            uint32_t usable = wnd > in_flight ? wnd - in_flight : 0;
+            /* A FIN needs no window. */
+            if (usable == 0 && !(fin_state(cb) && cb->snd_nxt == fin_seq(cb)))
+                break;
+            if (send_at_nxt(cb, usable, false, now) == 0)
+                break;
+        }
     }
     /* A bare ACK carries SND.MAX, not SND.NXT: after a timeout rewound
      * SND.NXT, the peer may hold everything up to SND.MAX already, and a
@@ -308,6 +431,7 @@ static void timers_update(struct tcp_cb *cb, mira_time_t now)
 
 void tcp_cb_connect(struct tcp_cb *cb, uint32_t iss, mira_time_t now)
 {
+    cb->clock = now;
     start_seq(cb, iss);
     cb->passive = false;
     cb->state = TCP_SYN_SENT;
@@ -324,6 +448,7 @@ bool tcp_cb_can_write(const struct tcp_cb *cb)
 
 long tcp_cb_write(struct tcp_cb *cb, const void *buf, size_t len, mira_time_t now)
 {
+    cb->clock = now;
     if (!tcp_cb_can_write(cb))
         return MIRA_ECLOSED;
     uint32_t n = (uint32_t)(len < tcp_cb_send_space(cb) ? len : tcp_cb_send_space(cb));
@@ -336,6 +461,7 @@ long tcp_cb_write(struct tcp_cb *cb, const void *buf, size_t len, mira_time_t no
 
 size_t tcp_cb_read(struct tcp_cb *cb, void *buf, size_t len, mira_time_t now)
 {
+    cb->clock = now;
     uint32_t n = (uint32_t)(len < cb->rcv.len ? len : cb->rcv.len);
     if (n == 0)
         return 0;
@@ -359,6 +485,7 @@ size_t tcp_cb_read(struct tcp_cb *cb, void *buf, size_t len, mira_time_t now)
 
 int tcp_cb_shutdown(struct tcp_cb *cb, mira_time_t now)
 {
+    cb->clock = now;
     if (cb->fin_queued || cb->error != 0 || cb->state == TCP_CLOSED || cb->state == TCP_LISTEN)
         return MIRA_ECLOSED;
     cb->fin_queued = true;
@@ -395,6 +522,7 @@ void tcp_cb_abort(struct tcp_cb *cb)
 
 void tcp_cb_close(struct tcp_cb *cb, mira_time_t now)
 {
+    cb->clock = now;
     cb->orphan = true;
     if (cb->rcv.len > 0) {
         tcp_cb_abort(cb);
@@ -523,6 +651,7 @@ static void on_rto(struct tcp_cb *cb, mira_time_t now)
         cb->in_recovery = false;
         cb->recover = cb->snd_max;
         cb->snd_nxt = cb->snd_una;
+        tcp_sack_clear(&cb->sacked); /* RFC 2018 8: the peer may have reneged */
     }
     send_at_nxt(cb, syn ? 1 : cb->snd_mss, true, now);
     cb->rtx_at = mira_time_add(now, cb->rto);
@@ -547,6 +676,7 @@ static void on_persist(struct tcp_cb *cb, mira_time_t now)
 
 void tcp_cb_timer(struct tcp_cb *cb, mira_time_t now)
 {
+    cb->clock = now;
     if (cb->end_at <= now) {
         enter_closed(cb, 0);
         return;
@@ -603,13 +733,23 @@ static void challenge_ack(struct tcp_cb *cb)
     cb->ack_now = true;
 }
 
-/* The SYN's options: MSS and window scale (3.7.1, RFC 7323 2.2). */
+/* The SYN's options: MSS, window scale, timestamps (3.7.1, RFC 7323 2.2,
+ * 3.2) and SACK-permitted (RFC 2018 2). */
 static void take_syn_options(struct tcp_cb *cb, const struct mira_tcp_hdr *h)
 {
     uint16_t mss = (h->opts.present & MIRA_TCP_HAS_MSS) ? h->opts.mss : 536;
     if (mss < 64)
         mss = 64; /* a tiny MSS would make us send a flood of tiny segments */
-    cb->snd_mss = (uint16_t)min32(mss, cb->cfg.mss_max_send);
+    cb->peer_mss = (uint16_t)min32(mss, cb->cfg.mss_max_send);
+    cb->sack_ok = cb->cfg.sack && (h->opts.present & MIRA_TCP_HAS_SACK_PERM);
+    cb->ts_ok = cb->cfg.timestamps && (h->opts.present & MIRA_TCP_HAS_TS);
+    if (cb->ts_ok) {
+        cb->ts_recent = h->opts.ts_val;
+        cb->ts_recent_at = cb->clock;
+    }
+    /* The MSS counts data after a bare header (3.7.1): every segment now
+     * carries 12 bytes of timestamps, which come out of the data. */
+    cb->snd_mss = (uint16_t)(cb->peer_mss - (cb->ts_ok ? 2 + MIRA_TCP_OPT_TS_LEN : 0));
     if (h->opts.present & MIRA_TCP_HAS_WSCALE) {
         cb->wscale_ok = true;
         cb->snd_wscale = h->opts.wscale;
@@ -637,11 +777,9 @@ static void set_window(struct tcp_cb *cb, const struct mira_tcp_hdr *h)
         cb->persist_shift = 0;
 }
 
-static void rtt_sample(struct tcp_cb *cb, mira_time_t now)
+/* One round-trip sample r into SRTT, RTTVAR and RTO (RFC 6298 2). */
+static void rtt_update(struct tcp_cb *cb, mira_time_t r)
 {
-    mira_time_t r = now - cb->rtt_start;
-    if (r < 0)
-        r = 0;
     if (!cb->have_rtt) { /* RFC 6298 2.2 */
         cb->srtt = r;
         cb->rttvar = r / 2;
@@ -661,6 +799,30 @@ static void rtt_sample(struct tcp_cb *cb, mira_time_t now)
     cb->rtt_timing = false;
 }
 
+/* The sample of the segment timed from rtt_start (without timestamps). */
+static void rtt_sample(struct tcp_cb *cb, mira_time_t now)
+{
+    mira_time_t r = now - cb->rtt_start;
+    rtt_update(cb, r < 0 ? 0 : r);
+}
+
+/* RFC 7323 4: an ACK of new data echoes in TSecr the TSval of the segment
+ * that made the peer ACK: now minus that is a round trip, retransmission
+ * or not (no Karn needed).  One sample a flight (ts_rtt_next), so RFC
+ * 6298's gains keep their meaning (7323 appendix G). */
+static void ts_sample(struct tcp_cb *cb, const struct mira_tcp_hdr *h, mira_time_t now)
+{
+    if (!cb->ts_ok || !(h->opts.present & MIRA_TCP_HAS_TS) || h->opts.ts_ecr == 0 ||
+        !tcp_seq_gt(h->ack, cb->snd_una) || !tcp_seq_ge(h->ack, cb->ts_rtt_next))
+        return;
+    uint32_t ms = ts_now(cb, now) - h->opts.ts_ecr;
+    if ((int32_t)ms < 0 || ms > 3600u * 1000)
+        return; /* an echo we never sent */
+    rtt_update(cb, MIRA_MILLISECONDS(ms));
+    cb->stat_ts_rtt++;
+    cb->ts_rtt_next = cb->snd_max;
+}
+
 /* SND.UNA moves to ack (SND.UNA < ack <= SND.MAX): the send ring lets go of
  * what it acknowledges, the round trip and congestion window learn. */
 static void new_ack(struct tcp_cb *cb, uint32_t ack, mira_time_t now)
@@ -676,6 +838,7 @@ static void new_ack(struct tcp_cb *cb, uint32_t ack, mira_time_t now)
     cb->snd_una = ack;
     if (tcp_seq_lt(cb->snd_nxt, ack))
         cb->snd_nxt = ack;
+    tcp_sack_trim(&cb->sacked, ack);
     if (cb->rtt_timing && tcp_seq_ge(ack, cb->rtt_seq))
         rtt_sample(cb, now);
     cb->retries = 0;
@@ -686,6 +849,8 @@ static void new_ack(struct tcp_cb *cb, uint32_t ack, mira_time_t now)
             cb->cwnd = tcp_cc_recovered(&cb->cc, cb->ssthresh, flight, cb->snd_mss, now);
             cb->in_recovery = false;
             cb->dupacks = 0;
+        } else if (cb->sack_ok) {
+            /* RFC 6675: no deflation; output() sends by the pipe. */
         } else {
             /* Partial acknowledgment: the next hole goes now, the window
              * deflates by what was acknowledged (step 3, partial). */
@@ -715,32 +880,82 @@ static void dup_ack(struct tcp_cb *cb, mira_time_t now)
 {
     cb->dupacks++;
     if (cb->in_recovery) {
-        cb->cwnd += cb->snd_mss;
+        /* RFC 6675 does not inflate: the pipe shrinks instead.  NewReno's
+         * inflation is capped: a peer repeating duplicate ACKs must not
+         * wrap the window. */
+        if (!cb->sack_ok && cb->cwnd <= TCP_CC_CWND_MAX - cb->snd_mss)
+            cb->cwnd += cb->snd_mss;
         return;
     }
     /* Step 2: only when the ACK covers more than recover (not a loss
-     * from the window the last recovery or timeout already handled). */
-    if (cb->dupacks != 3 || !tcp_seq_gt(cb->snd_una, cb->recover))
+     * from the window the last recovery or timeout already handled;
+     * with SACK once recover is acknowledged: the scoreboard tells new
+     * losses from old ones).  With SACK also when the scoreboard says
+     * SND.UNA's segment is lost (RFC 6675 5 step 2, IsLost(HighACK + 1)). */
+    bool lost = cb->sack_ok &&
+                tcp_sack_lost_edge(&cb->sacked, cb->snd_una, cb->snd_mss) != cb->snd_una;
+    bool past = cb->sack_ok ? tcp_seq_ge(cb->snd_una, cb->recover) /* 6675 5.1 */
+                            : tcp_seq_gt(cb->snd_una, cb->recover);
+    if ((cb->dupacks != 3 && !lost) || !past)
         return;
     cb->ssthresh = tcp_cc_congestion(&cb->cc, cb->cwnd, cb->snd_max - cb->snd_una, cb->snd_mss,
                                      now);
     cb->recover = cb->snd_max;
     cb->in_recovery = true;
+    cb->rtt_timing = false;
+    cb->stat_fast_rexmit++;
+    if (cb->sack_ok) {
+        /* RFC 6675 5 (4.2, 4.3): cwnd = ssthresh, the first hole now. */
+        cb->stat_sack_recoveries++;
+        cb->rescue_sent = false;
+        uint32_t seq, len;
+        if (tcp_sack_hole(&cb->sacked, cb->snd_una, cb->snd_max, cb->snd_mss, &seq, &len)) {
+            resend(cb, seq, len);
+            cb->high_rxt = seq + len;
+        } else {
+            cb->high_rxt = cb->snd_una;
+        }
+        cb->cwnd = cb->ssthresh;
+        cb->rtx_at = mira_time_add(now, cb->rto);
+        return;
+    }
     uint32_t save = cb->snd_nxt;
     cb->snd_nxt = cb->snd_una;
-    cb->rtt_timing = false;
     send_at_nxt(cb, cb->snd_mss, true, now);
     cb->stat_rexmit++;
-    cb->stat_fast_rexmit++;
     if (tcp_seq_gt(save, cb->snd_nxt))
         cb->snd_nxt = save;
     cb->cwnd = cb->ssthresh + 3u * cb->snd_mss;
     cb->rtx_at = mira_time_add(now, cb->rto);
 }
 
+/* The SACK blocks of an ACK into the scoreboard (RFC 2018 4, RFC 6675 4).
+ * A block must lie within [SND.UNA, SND.MAX] and not be empty; others
+ * (D-SACKs below SND.UNA too, RFC 2883 is not used) are counted and
+ * ignored, so no peer can make the scoreboard claim data never sent.
+ * True when a block told something new. */
+static bool take_sack(struct tcp_cb *cb, const struct mira_tcp_hdr *h)
+{
+    if (!cb->sack_ok || !(h->opts.present & MIRA_TCP_HAS_SACK))
+        return false;
+    bool news = false;
+    for (unsigned i = 0; i < h->opts.sack_count && i < MIRA_TCP_MAX_SACK_BLOCKS; i++) {
+        uint32_t l = h->opts.sack[i].left, r = h->opts.sack[i].right;
+        if (!tcp_seq_lt(l, r) || tcp_seq_lt(l, cb->snd_una) || tcp_seq_gt(r, cb->snd_max)) {
+            cb->stat_sack_ignored++;
+            continue;
+        }
+        if (tcp_sack_add(&cb->sacked, l, r))
+            news = true;
+    }
+    return news;
+}
+
 static void ooo_remove(struct tcp_cb *cb, unsigned i)
 {
     memmove(&cb->ooo[i], &cb->ooo[i + 1], (cb->ooo_count - i - 1) * sizeof(cb->ooo[0]));
+    memmove(&cb->ooo_stamp[i], &cb->ooo_stamp[i + 1],
+            (cb->ooo_count - i - 1) * sizeof(cb->ooo_stamp[0]));
     cb->ooo_count--;
 }
 
@@ -762,12 +977,15 @@ static bool ooo_add(struct tcp_cb *cb, uint32_t left, uint32_t right)
                 cb->ooo[i].right = cb->ooo[i + 1].right;
             ooo_remove(cb, i + 1);
         }
+        cb->ooo_stamp[i] = ++cb->ooo_clock;
         return true;
     }
     if (cb->ooo_count == TCP_OOO_MAX)
         return false;
     memmove(&cb->ooo[i + 1], &cb->ooo[i], (cb->ooo_count - i) * sizeof(cb->ooo[0]));
+    memmove(&cb->ooo_stamp[i + 1], &cb->ooo_stamp[i], (cb->ooo_count - i) * sizeof(cb->ooo_stamp[0]));
     cb->ooo[i] = (struct tcp_range){ left, right };
+    cb->ooo_stamp[i] = ++cb->ooo_clock;
     cb->ooo_count++;
     return true;
 }
@@ -881,11 +1099,18 @@ static bool take_ack(struct tcp_cb *cb, const struct mira_tcp_hdr *h, mira_time_
         challenge_ack(cb);
         return false;
     }
-    if (tcp_seq_gt(ack, cb->snd_una)) {
+    bool advanced = tcp_seq_gt(ack, cb->snd_una);
+    if (advanced) {
+        ts_sample(cb, h, now);
         new_ack(cb, ack, now);
-    } else if (ack == cb->snd_una && h->data_len == 0 &&
-               !(h->flags & (MIRA_TCP_SYN | MIRA_TCP_FIN)) && cb->snd_max != cb->snd_una &&
-               ((uint32_t)h->window << cb->snd_wscale) == cb->snd_wnd && cb->snd_wnd != 0) {
+    }
+    bool sack_news = take_sack(cb, h);
+    if (!advanced && ack == cb->snd_una && cb->snd_max != cb->snd_una &&
+        ((h->data_len == 0 && !(h->flags & (MIRA_TCP_SYN | MIRA_TCP_FIN)) &&
+          ((uint32_t)h->window << cb->snd_wscale) == cb->snd_wnd && cb->snd_wnd != 0) ||
+         sack_news)) {
+        /* RFC 6675 2: with SACK, an ACK that SACKs new data is a duplicate
+         * whatever else it carries. */
         dup_ack(cb, now);
     }
     /* Window update (3.10.7.4: SND.WL1 < SEG.SEQ, or equal and WL2 =< SEG.ACK). */
@@ -973,6 +1198,7 @@ static enum tcp_input_result input_syn_sent(struct tcp_cb *cb, const struct mira
     set_window(cb, h);
     cb->state = TCP_ESTABLISHED;
     cb->wake |= TCP_WAKE_STATE | TCP_WAKE_WRITE;
+    ts_sample(cb, h, now);
     new_ack(cb, h->ack, now);
     if (cb->fin_queued)
         cb->state = TCP_FIN_WAIT_1;
@@ -989,6 +1215,7 @@ static enum tcp_input_result input_syn_sent(struct tcp_cb *cb, const struct mira
 
 enum tcp_input_result tcp_cb_input(struct tcp_cb *cb, const struct mira_tcp_hdr *h, mira_time_t now)
 {
+    cb->clock = now;
     switch (cb->state) {
     case TCP_CLOSED:
         return TCP_IN_DONE;
@@ -1015,6 +1242,20 @@ enum tcp_input_result tcp_cb_input(struct tcp_cb *cb, const struct mira_tcp_hdr 
             output(cb, now);
             timers_update(cb, now);
         }
+        return TCP_IN_DONE;
+    }
+
+    /* PAWS (RFC 7323 5.3 R1): a TSval older than TS.Recent is an old
+     * duplicate (or forged): ACK and drop.  TS.Recent idle for 24 days
+     * is no longer valid (5.5). */
+    if (cb->ts_ok && (h->opts.present & MIRA_TCP_HAS_TS) && !(flags & MIRA_TCP_RST) &&
+        tcp_seq_lt(h->opts.ts_val, cb->ts_recent) &&
+        now - cb->ts_recent_at < (mira_time_t)24 * 24 * 3600 * MIRA_SECONDS(1)) {
+        cb->stat_paws_dropped++;
+        cb->stat_dropped++;
+        cb->ack_now = true;
+        output(cb, now);
+        timers_update(cb, now);
         return TCP_IN_DONE;
     }
 
@@ -1045,6 +1286,15 @@ enum tcp_input_result tcp_cb_input(struct tcp_cb *cb, const struct mira_tcp_hdr 
         return TCP_IN_DONE;
     }
     keepalive_heard(cb, now);
+
+    /* RFC 7323 4.3 (2), 5.3 R3: TS.Recent follows the TSval of the
+     * segment that our last ACK asked for, so TSecr times the whole path
+     * including our delayed ACKs. */
+    if (cb->ts_ok && (h->opts.present & MIRA_TCP_HAS_TS) &&
+        tcp_seq_ge(h->opts.ts_val, cb->ts_recent) && tcp_seq_le(seq, cb->last_ack_sent)) {
+        cb->ts_recent = h->opts.ts_val;
+        cb->ts_recent_at = now;
+    }
 
     /* Second: RST (RFC 5961 3.2: exactly RCV.NXT, else a challenge ACK). */
     if (flags & MIRA_TCP_RST) {
@@ -1106,6 +1356,7 @@ enum tcp_input_result tcp_cb_input(struct tcp_cb *cb, const struct mira_tcp_hdr 
         cb->state = TCP_ESTABLISHED;
         cb->wake |= TCP_WAKE_STATE | TCP_WAKE_WRITE;
         set_window(cb, h);
+        ts_sample(cb, h, now);
         new_ack(cb, h->ack, now);
         if (cb->fin_queued)
             cb->state = TCP_FIN_WAIT_1;
@@ -1192,5 +1443,14 @@ const char *tcp_cb_check(const struct tcp_cb *cb)
         return "TIME-WAIT timers";
     if (cb->cwnd == 0 && cb->state >= TCP_ESTABLISHED)
         return "congestion window 0";
+    if (!cb->sack_ok && cb->sacked.n != 0)
+        return "scoreboard without SACK";
+    const char *sb = tcp_sack_check(&cb->sacked, cb->snd_una, cb->snd_max);
+    if (sb != NULL)
+        return sb;
+    if ((cb->sack_ok && !cb->cfg.sack) || (cb->ts_ok && !cb->cfg.timestamps))
+        return "option used but not configured";
+    if (cb->ts_ok && cb->snd_mss + 2 + MIRA_TCP_OPT_TS_LEN != cb->peer_mss)
+        return "MSS not reduced by the timestamps";
     return NULL;
 }

@@ -10,7 +10,7 @@
  * tests/fuzz_tcp_conn.c drive it alone.
  *
  * What it does: the eleven states with simultaneous open and close;
- * RFC 6298 retransmission timeout with Karn's rule, exponential backoff
+ * RFC 6298 retransmission timeout with Karn's rule (without timestamps), exponential backoff
  * and a give-up limit; MSS (RFC 9293 3.7.1) and window scaling (RFC 7323
  * 2) options; RFC 5961 checks (RST exact or challenge ACK, SYN in a
  * synchronized state gets a challenge ACK, ACKs outside
@@ -20,11 +20,24 @@
  * tcp_cc.h: CUBIC (RFC 9438, the default) or NewReno, per struct
  * tcp_config.cc, called at each ACK of new data outside recovery, at
  * the congestion event, at the end of recovery and at a timeout;
- * delayed ACKs (every second full segment, else after delack); Nagle
- * (unless nodelay); sender and receiver silly-window avoidance; zero
- * window probes with backoff (persist); TIME-WAIT of 2*MSL and an
- * orphaned FIN-WAIT-2 limit; out-of-order data kept in the receive
- * buffer (a bounded list of ranges).
+ * SACK (RFC 2018): blocks sent for the out-of-order ranges, most recent
+ * first, and as sender a bounded scoreboard (tcp_sack.h) driving RFC 6675
+ * recovery (pipe, NextSeg, holes, one rescue retransmission), NewReno
+ * when the peer has no SACK; blocks outside [SND.UNA, SND.MAX] ignored
+ * and counted; timestamps (RFC 7323): TSecr by the TS.Recent rule, RTT
+ * samples from TSecr, PAWS drops (counted, ACKed), the timestamp clock
+ * the caller's time in ms plus an offset from the ISS; delayed ACKs
+ * (every second full segment, else after delack); Nagle (unless
+ * nodelay); sender and receiver silly-window avoidance; zero window
+ * probes with backoff (persist); keepalive (off by default); TIME-WAIT
+ * of 2*MSL and an orphaned FIN-WAIT-2 limit; out-of-order data kept in
+ * the receive buffer (a bounded list of ranges).  A bare ACK carries
+ * SND.MAX (as BSD), so a peer holding data we are resending after a
+ * timeout still takes it.
+ *
+ * Options on every segment: timestamps once negotiated (their 12 bytes
+ * come out of snd_mss), SACK blocks on ACKs while out-of-order data is
+ * held; the whole never more than 40 bytes (mira_tcp_options_len).
  *
  * Sequence numbers compare modulo 2^32 (tcp_seq_lt ...).  Buffers are
  * byte rings; the send ring holds every byte from SND.UNA's first data
@@ -39,6 +52,7 @@
 #include <stdint.h>
 #include <mira/time.h>
 #include <mira/tcpip/tcp.h>
+#include "tcp_sack.h"
 
 #include "tcp_cc.h"
 
@@ -76,10 +90,6 @@ struct tcp_ring {
  * many (a segment that would need another is dropped: the peer resends). */
 #define TCP_OOO_MAX 8
 
-struct tcp_range {
-    uint32_t left, right; /* sequence numbers [left, right) */
-};
-
 /* The tunables of a connection (tcp_stack.c fills them from runtime
  * parameters; tests choose their own). */
 struct tcp_config {
@@ -95,6 +105,8 @@ struct tcp_config {
     unsigned max_retries;     /* retransmissions of one segment before giving up */
     unsigned max_syn_retries; /* SYN / SYN-ACK retransmissions before giving up */
     enum tcp_cc_algo cc;      /* congestion control: CUBIC (default) or NewReno */
+    bool sack;                /* offer and accept SACK (RFC 2018) */
+    bool timestamps;          /* offer and accept timestamps (RFC 7323) */
 };
 
 /* What one output segment is: a header (h->data unused) and data_len
@@ -184,8 +196,32 @@ struct tcp_cb {
     tcp_output_fn output;
     void *ctx;
 
+    /* SACK (RFC 2018, RFC 6675) */
+    bool sack_ok;            /* both sides sent SACK-permitted */
+    uint32_t ooo_stamp[TCP_OOO_MAX]; /* when ooo[i] last grew: SACK blocks go most recent first */
+    uint32_t ooo_clock;
+    struct tcp_sack_board sacked;    /* what the peer SACKed of ours, in [SND.UNA, SND.MAX] */
+    uint32_t high_rxt;       /* RFC 6675 HighRxt: retransmitted up to here in this recovery */
+    bool rescue_sent;        /* RFC 6675 rule 4's one rescue retransmission of this recovery */
+
+    /* timestamps (RFC 7323) */
+    bool ts_ok;              /* both sides sent the option */
+    uint32_t ts_offset;      /* TSval = ms of the caller's clock + ts_offset (from the ISS) */
+    uint32_t ts_recent;      /* TS.Recent: the TSval we echo */
+    mira_time_t ts_recent_at;/* when it was set (invalid after 24 days idle, 5.5) */
+    uint32_t last_ack_sent;  /* Last.ACK.sent: RCV.NXT in our latest ACK */
+    uint32_t ts_rtt_next;    /* the next TSecr RTT sample once SND.UNA passes this */
+    uint16_t peer_mss;       /* the peer's MSS option (snd_mss is less by the TS option) */
+    mira_time_t clock;       /* the latest time handed in (for TSval) */
+
     /* counters, for tests and diagnostics */
     uint64_t stat_rexmit, stat_fast_rexmit, stat_rto, stat_challenge_acks, stat_dropped;
+    uint64_t stat_sack_recoveries; /* recoveries run by the scoreboard (RFC 6675) */
+    uint64_t stat_sack_rexmit;     /* of stat_rexmit: holes and rescues they sent */
+    uint64_t stat_sack_ignored;    /* blocks outside [SND.UNA, SND.MAX] or empty */
+    uint64_t stat_sack_blocks_sent;
+    uint64_t stat_paws_dropped;    /* segments with an old TSval (RFC 7323 5) */
+    uint64_t stat_ts_rtt;          /* RTT samples taken from TSecr */
 
     /* keepalive (RFC 9293 3.8.4, RFC 1122 4.2.3.6; tcp_cb_set_keepalive):
      * off by default; when on and the connection is synchronized with
@@ -289,7 +325,9 @@ bool tcp_cb_synchronized(const struct tcp_cb *cb);
 bool tcp_rst_reply(const struct mira_tcp_hdr *h, struct mira_tcp_hdr *rst);
 
 /* tcp_cb_check: the invariants (sequence space order, window and buffer
- * bounds, timers vs. state); NULL when they hold, else which broke. */
+ * bounds, timers vs. state, the SACK scoreboard within [SND.UNA, SND.MAX],
+ * sorted and bounded, options only as configured, the MSS less the
+ * timestamps); NULL when they hold, else which broke. */
 const char *tcp_cb_check(const struct tcp_cb *cb);
 
 #endif

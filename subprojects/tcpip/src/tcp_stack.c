@@ -60,6 +60,11 @@ MIRA_PARAM_DECLARE(tcp_msl, "*-tcp-msl-ms", "30000",
 MIRA_PARAM_DECLARE(tcp_cc, "*-tcp-cc", "cubic",
                    "congestion control of new TCP connections: cubic (RFC 9438) or newreno "
                    "(RFC 5681, 6582)");
+MIRA_PARAM_DECLARE(tcp_sack, "*-tcp-sack", "true",
+                   "SACK (RFC 2018): offer it, send blocks, recover by them (RFC 6675); "
+                   "false: NewReno");
+MIRA_PARAM_DECLARE(tcp_timestamps, "*-tcp-timestamps", "true",
+                   "timestamps (RFC 7323): RTT from TSecr, PAWS");
 
 /* The connection table's buckets: about tcp-max-conns / 4, a power of two. */
 #define TCP_HASH_MIN 256u
@@ -114,7 +119,35 @@ struct tcpip_tcp {
     uint64_t cookies_sent, cookies_ok, cookies_bad, drop_accept_full, drop_table_full;
     uint64_t tw_reclaimed;
     struct tcp_conn *tw_head, *tw_tail; /* connections in TIME-WAIT, oldest first */
+    /* Loss recovery's counters of the connections gone, logged at close
+     * (what a run against a lossy link shows from the stack's side). */
+    uint64_t loss_stats[7];
 };
+
+/* Adds cb's loss-recovery counters to t's. */
+static void loss_stats_add(struct tcpip_tcp *t, const struct tcp_cb *cb)
+{
+    const uint64_t v[7] = { cb->stat_rexmit, cb->stat_rto, cb->stat_sack_recoveries,
+                            cb->stat_sack_rexmit, cb->stat_sack_ignored, cb->stat_paws_dropped,
+                            cb->stat_ts_rtt };
+    for (int i = 0; i < 7; i++)
+        t->loss_stats[i] += v[i];
+}
+
+/* One line with the non-zero ones, at the stack's close. */
+static void loss_stats_log(const struct tcpip_tcp *t, const char *name)
+{
+    static const char *const names[7] = { "rexmit", "rto", "sack-recoveries", "sack-rexmit",
+                                          "sack-ignored", "paws-dropped", "ts-rtt-samples" };
+    char line[256];
+    size_t k = 0;
+    for (int i = 0; i < 7; i++)
+        if (t->loss_stats[i] && k < sizeof(line) - 64)
+            k += (size_t)snprintf(line + k, sizeof(line) - k, " %s %llu", names[i],
+                                  (unsigned long long)t->loss_stats[i]);
+    if (k > 0)
+        mira_log(MIRA_LOG_INFO, DRIVER, "%s: tcp:%s", name, line);
+}
 
 static struct tcpip_tcp *tcp_of(struct tcpip_stack *s)
 {
@@ -159,6 +192,21 @@ static int cc_param(const char *name, enum tcp_cc_algo *out)
         mira_connect_error(name, DRIVER, "--%s=%s is neither cubic nor newreno", full, v);
         return MIRA_EINVAL;
     }
+    return MIRA_OK;
+}
+
+static int bool_param(const char *name, const char *key, const char *dflt, bool *out)
+{
+    char full[128];
+    int n = snprintf(full, sizeof(full), "%s-%s", name, key);
+    if (n < 0 || (size_t)n >= sizeof(full))
+        mira_panic("tcpip: device name '%s' too long", name);
+    const char *v = mira_param(full, dflt);
+    if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0) {
+        mira_connect_error(name, DRIVER, "--%s=%s is neither true nor false", full, v);
+        return MIRA_EINVAL;
+    }
+    *out = strcmp(v, "true") == 0;
     return MIRA_OK;
 }
 
@@ -296,6 +344,7 @@ static void conn_release(struct tcp_conn *c)
         pp = &(*pp)->hnext;
     *pp = c->hnext;
     t->conns--;
+    loss_stats_add(t, &c->cb);
     mira_timer_fini(&c->timer);
     conn_free_buffers(c);
     free(c);
@@ -610,7 +659,9 @@ int tcpip_tcp_init(struct tcpip_stack *s)
         uint_param(name, "tcp-max-conns", "1024", 1, 1000000, &t->max_conns) < 0 ||
         uint_param(name, "tcp-retries", "12", 1, 100, &retries) < 0 ||
         uint_param(name, "tcp-syn-retries", "6", 1, 100, &syn_retries) < 0 ||
-        uint_param(name, "tcp-msl-ms", "30000", 1, 3600000, &msl) < 0) {
+        uint_param(name, "tcp-msl-ms", "30000", 1, 3600000, &msl) < 0 ||
+        bool_param(name, "tcp-sack", "true", &t->cfg.sack) < 0 ||
+        bool_param(name, "tcp-timestamps", "true", &t->cfg.timestamps) < 0) {
         free(t);
         return MIRA_EINVAL;
     }
@@ -644,11 +695,13 @@ void tcpip_tcp_fini(struct tcpip_stack *s)
         while (t->hash[i] != NULL) {
             struct tcp_conn *c = t->hash[i];
             t->hash[i] = c->hnext;
+            loss_stats_add(t, &c->cb);
             mira_timer_fini(&c->timer);
             conn_free_buffers(c);
             free(c);
         }
     }
+    loss_stats_log(t, mira_stack_name(tcpip_dev(s)));
     if (t->cookies_sent || t->drop_accept_full || t->drop_table_full || t->tw_reclaimed)
         mira_log(MIRA_LOG_INFO, DRIVER,
                  "%s: SYN cookies: %llu sent, %llu connections opened by one, %llu bad; "

@@ -3,15 +3,19 @@
  * app calls, and checks its invariants (tcp_cb_check: sequence space
  * order, window and ring bounds, timers against the state) after every
  * step, and every segment it sends (data it holds, within its MSS,
- * options that encode).
+ * options that encode and fit the peer's MSS with the data, SACK blocks
+ * within the window beyond RCV.NXT, timestamps once negotiated).
  *
  * Input: byte 0 picks the ring sizes, the start (LISTEN, SYN-SENT, or
- * ESTABLISHED through a handshake), Nagle (0x40), and with 0x80 both
- * keepalive and NewReno (else CUBIC); then operations, one byte each with
+ * ESTABLISHED through a handshake), Nagle (0x40), and with 0x80 at once
+ * keepalive, NewReno (else CUBIC) and a SYN-ACK offering SACK and
+ * timestamps; then operations, one byte each with
  * their arguments:
  *   0 segment relative to the block (seq = RCV.NXT + d16, ack = SND.UNA +
  *     d16), 1 segment with absolute seq/ack: flags, window, options byte
- *     (+ MSS, shift), data length; 2 clock + n ms, then due timers;
+ *     (+ MSS, shift, TSval and TSecr, SACK blocks: bits 1 2 16 32; 8
+ *     SACK-permitted; 4 data length * 8), data length; 2 clock + n ms,
+ *     then due timers;
  *   3 the next deadline comes; 4 app write n; 5 app read n;
  *   6 shutdown; 7 close; 8 abort. */
 #include <stdint.h>
@@ -72,6 +76,19 @@ static void output(void *ctx, struct tcp_cb *cb, const struct mira_tcp_hdr *h, u
     int olen = mira_tcp_options_len(&h->opts);
     if (olen < 0)
         fail("options that do not encode");
+    if (!(h->flags & (MIRA_TCP_SYN | MIRA_TCP_RST))) {
+        if (len > 0 && len + (uint32_t)olen > cb->peer_mss)
+            fail("data and options beyond the peer's MSS");
+        if (cb->ts_ok != ((h->opts.present & MIRA_TCP_HAS_TS) != 0))
+            fail("timestamps on a segment iff negotiated");
+        if ((h->opts.present & MIRA_TCP_HAS_SACK) && !cb->sack_ok)
+            fail("SACK blocks without SACK-permitted");
+        for (unsigned i = 0; (h->opts.present & MIRA_TCP_HAS_SACK) && i < h->opts.sack_count; i++)
+            if (!tcp_seq_gt(h->opts.sack[i].left, h->ack) ||
+                !tcp_seq_lt(h->opts.sack[i].left, h->opts.sack[i].right) ||
+                tcp_seq_gt(h->opts.sack[i].right, cb->rcv_adv))
+                fail("a SACK block outside (RCV.NXT, RCV.ADV]");
+    }
     tcp_ring_copy_out(&cb->snd, off, wire + MIRA_TCP_HDR_LEN + olen, len);
     if (mira_tcp_build(wire, sizeof(wire), h, 1, 2, len) < 0)
         fail("segment that does not build");
@@ -99,6 +116,30 @@ static void segment(struct tcp_cb *cb, struct in *in, bool relative, mira_time_t
     if (o & 2) {
         h.opts.present |= MIRA_TCP_HAS_WSCALE;
         h.opts.wscale = u8(in) % 15;
+    }
+    if (o & 8)
+        h.opts.present |= MIRA_TCP_HAS_SACK_PERM;
+    if (o & 16) {
+        /* Near what PAWS compares with, or anywhere. */
+        h.opts.present |= MIRA_TCP_HAS_TS;
+        h.opts.ts_val = relative ? cb->ts_recent + (uint32_t)(int32_t)(int16_t)u16(in) : u32(in);
+        h.opts.ts_ecr = relative ? cb->ts_offset + (uint32_t)(now / MIRA_MILLISECONDS(1)) -
+                                       u16(in)
+                                 : u32(in);
+    }
+    if (o & 32) {
+        /* Around SND.UNA .. SND.MAX, or anywhere. */
+        h.opts.present |= MIRA_TCP_HAS_SACK;
+        h.opts.sack_count = (uint8_t)(u8(in) % MIRA_TCP_MAX_SACK_BLOCKS + 1);
+        for (unsigned i = 0; i < h.opts.sack_count; i++) {
+            if (relative) {
+                uint32_t l = cb->snd_una + (uint32_t)(int32_t)(int16_t)u16(in);
+                h.opts.sack[i] = (struct mira_tcp_sack_block){ l, l + u16(in) };
+            } else {
+                uint32_t l = u32(in);
+                h.opts.sack[i] = (struct mira_tcp_sack_block){ l, u32(in) };
+            }
+        }
     }
     size_t len = (size_t)u8(in) * ((o & 4) ? 8 : 1);
     if (len > sizeof(data))
@@ -140,6 +181,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *p, size_t n)
         sa.opts.present = MIRA_TCP_HAS_MSS | MIRA_TCP_HAS_WSCALE;
         sa.opts.mss = 1460;
         sa.opts.wscale = 7;
+        if (mode & 0x80) {
+            sa.opts.present |= MIRA_TCP_HAS_SACK_PERM | MIRA_TCP_HAS_TS;
+            sa.opts.ts_val = u32(&in);
+            sa.opts.ts_ecr = cb.ts_offset + (uint32_t)(now / MIRA_MILLISECONDS(1));
+        }
         tcp_cb_input(&cb, &sa, now);
         break;
     }

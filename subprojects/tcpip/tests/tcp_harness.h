@@ -47,6 +47,18 @@ struct h_net {
     size_t log_len[2][H_LOG];
     uint32_t edge[2];       /* the right edge each side advertised last */
     bool edge_set[2];
+    /* the first sending of the data segments starting at these sequence
+     * numbers is lost (drop_seq_n[i] of them, from side i) */
+    uint32_t drop_seq[2][16];
+    unsigned drop_seq_n[2];
+    /* the first new segment from recovery's recovery point on is lost */
+    bool drop_at_recover[2];
+    /* data segments sent again (starting before the highest byte sent) */
+    uint32_t hi_sent[2];
+    bool hi_set[2];
+    unsigned resent_n[2];
+    uint32_t resent_seq[2][64];
+    uint32_t resent_len[2][64];
 };
 
 static inline uint32_t h_rand(struct h_net *n)
@@ -110,6 +122,26 @@ static inline void h_output(void *ctx, struct tcp_cb *cb, const struct mira_tcp_
     bool lost = n->cut[from] || n->drop_next[from] ||
                 (n->loss_pct && h_rand(n) % 100 < n->loss_pct);
     n->drop_next[from] = false;
+    if (len > 0) {
+        if (n->hi_set[from] && tcp_seq_lt(h->seq, n->hi_sent[from])) {
+            if (n->resent_n[from] < 64) {
+                n->resent_seq[from][n->resent_n[from]] = h->seq;
+                n->resent_len[from][n->resent_n[from]] = len;
+            }
+            n->resent_n[from]++;
+        } else {
+            for (unsigned k = 0; k < n->drop_seq_n[from]; k++)
+                if (n->drop_seq[from][k] == h->seq)
+                    lost = true;
+            if (n->drop_at_recover[from] && cb->in_recovery && h->seq == cb->recover) {
+                n->drop_at_recover[from] = false;
+                lost = true;
+            }
+        }
+        if (!n->hi_set[from] || tcp_seq_gt(h->seq + len, n->hi_sent[from]))
+            n->hi_sent[from] = h->seq + len;
+        n->hi_set[from] = true;
+    }
     if (lost) {
         free(p);
         return;

@@ -67,11 +67,12 @@ static void transfer(struct h_net *n, uint64_t total_ab, uint64_t total_ba, mira
                 rd[r] += got;
             }
         }
-        if (!h_step(n, end))
+        if (!h_step(n, end)) {
             fail_msg("transfer stalled at %llu/%llu and %llu/%llu bytes (A %s, B %s)",
                      (unsigned long long)rd[B], (unsigned long long)total_ab,
                      (unsigned long long)rd[A], (unsigned long long)total_ba,
                      tcp_state_name(n->cb[A].state), tcp_state_name(n->cb[B].state));
+        }
     }
     assert_int_equal(rd[B], total_ab);
     assert_int_equal(rd[A], total_ba);
@@ -116,7 +117,14 @@ static void test_handshake(void **state)
     assert_int_equal(n.cb[B].state, TCP_ESTABLISHED);
     assert_true(n.cb[A].wscale_ok && n.cb[B].wscale_ok);
     assert_int_equal(n.cb[B].snd_wscale, 5);
-    assert_int_equal(n.cb[A].snd_mss, 1460);
+    /* SACK and timestamps both ways; the 12 bytes of timestamps every
+     * segment carries come out of the MSS. */
+    assert_true(syn->opts.present & MIRA_TCP_HAS_SACK_PERM);
+    assert_true(syn->opts.present & MIRA_TCP_HAS_TS);
+    assert_true(sa->opts.present & MIRA_TCP_HAS_SACK_PERM);
+    assert_true(sa->opts.present & MIRA_TCP_HAS_TS);
+    assert_true(n.cb[A].sack_ok && n.cb[B].sack_ok && n.cb[A].ts_ok && n.cb[B].ts_ok);
+    assert_int_equal(n.cb[A].snd_mss, 1460 - 12);
     assert_true(n.cb[A].wake & TCP_WAKE_STATE);
     assert_true(n.cb[B].wake & TCP_WAKE_STATE);
     /* The handshake's round trip was measured (20 ms). */
@@ -201,12 +209,17 @@ static void test_transfer_lossless(void **state)
     h_fini(&n);
 }
 
-static void transfer_lossy(enum tcp_cc_algo algo)
+/* 1 MB each way, exactly, while 10% of the segments are lost, 5%
+ * duplicated and 10% reordered, both directions: with SACK and
+ * timestamps, and without either (NewReno recovery, timer RTT samples). */
+static void lossy_case(enum tcp_cc_algo algo, bool sack, bool timestamps, uint64_t seed)
 {
     struct h_net n;
     struct tcp_config c = cfg_default();
     c.cc = algo;
-    h_init(&n, &c, 64 * 1024, 64 * 1024, 12345);
+    c.sack = sack;
+    c.timestamps = timestamps;
+    h_init(&n, &c, 64 * 1024, 64 * 1024, seed);
     open_pair(&n);
     n.loss_pct = 10;
     n.dup_pct = 5;
@@ -222,18 +235,24 @@ static void transfer_lossy(enum tcp_cc_algo algo)
     assert_int_equal(n.cb[B].state, TCP_CLOSED);
     assert_int_equal(n.cb[A].error, 0);
     assert_int_equal(n.cb[B].error, 0);
+    assert_int_equal(n.cb[A].stat_sack_recoveries > 0, sack);
+    assert_int_equal(n.cb[A].stat_ts_rtt > 0, timestamps);
     h_fini(&n);
 }
 
-/* 1 MB each way, exactly, while 10% of the segments are lost, 5%
- * duplicated and 10% reordered, both directions; with each congestion
- * control (with NewReno this seed has both sides time out at once: their
- * bare ACKs must carry SND.MAX, or each drops the other's as old). */
+/* Each combination of SACK and timestamps with each congestion control
+ * (with NewReno and neither option, seed 12345 has both sides time out at
+ * once: their bare ACKs must carry SND.MAX, or each drops the other's as
+ * old). */
 static void test_transfer_lossy(void **state)
 {
     (void)state;
-    for (int algo = TCP_CC_CUBIC; algo <= TCP_CC_NEWRENO; algo++)
-        transfer_lossy((enum tcp_cc_algo)algo);
+    for (int algo = TCP_CC_CUBIC; algo <= TCP_CC_NEWRENO; algo++) {
+        lossy_case((enum tcp_cc_algo)algo, true, true, 12345);
+        lossy_case((enum tcp_cc_algo)algo, false, false, 12345);
+        lossy_case((enum tcp_cc_algo)algo, true, false, 777);
+        lossy_case((enum tcp_cc_algo)algo, false, true, 4242);
+    }
 }
 
 /* One segment lost in a full window is resent at the third duplicate ACK,
@@ -667,6 +686,7 @@ static void test_karn(void **state)
     (void)state;
     struct h_net n;
     struct tcp_config c = cfg_default();
+    c.timestamps = false; /* with them TSecr times retransmissions too */
     h_init(&n, &c, 65536, 65536, 3);
     open_pair(&n);
     assert_int_equal(n.cb[A].srtt, MS(20));
@@ -769,6 +789,426 @@ static void test_window_scale_large(void **state)
     h_fini(&n);
 }
 
+/* --- SACK (RFC 2018, RFC 6675) --- */
+
+/* A segment with options into side `to`, as if from the network. */
+static void inject_h(struct h_net *n, int to, struct mira_tcp_hdr h)
+{
+    h.sport = n->cb[to].dport;
+    h.dport = n->cb[to].sport;
+    if (h.window == 0)
+        h.window = 65535;
+    tcp_cb_input(&n->cb[to], &h, n->now);
+    assert_null(tcp_cb_check(&n->cb[to]));
+}
+
+static void expect_block(const struct mira_tcp_hdr *h, unsigned i, uint32_t left, uint32_t right)
+{
+    assert_true(h->opts.present & MIRA_TCP_HAS_SACK);
+    assert_true(i < h->opts.sack_count);
+    assert_int_equal(h->opts.sack[i].left, left);
+    assert_int_equal(h->opts.sack[i].right, right);
+}
+
+/* The receiver reports its out-of-order ranges in SACK blocks, the range
+ * the latest segment went into first (RFC 2018 4), as many as fit: 3
+ * beside timestamps, 4 without. */
+static void sack_blocks_case(bool timestamps)
+{
+    struct h_net n;
+    struct tcp_config c = cfg_default();
+    c.timestamps = timestamps;
+    h_init(&n, &c, 65536, 65536, 3);
+    open_pair(&n);
+    struct tcp_cb *b = &n.cb[B];
+    assert_true(b->sack_ok);
+    assert_int_equal(b->ts_ok, timestamps);
+    uint32_t r = b->rcv_nxt, ack = b->snd_nxt;
+    static const uint8_t d[100];
+    struct mira_tcp_hdr h = { .flags = MIRA_TCP_ACK, .ack = ack, .data = d, .data_len = 100 };
+    h.seq = r + 100;
+    inject_h(&n, B, h);
+    assert_int_equal(h_last(&n, B, 0)->ack, r);
+    assert_int_equal(h_last(&n, B, 0)->opts.sack_count, 1);
+    expect_block(h_last(&n, B, 0), 0, r + 100, r + 200);
+    h.seq = r + 300;
+    inject_h(&n, B, h);
+    expect_block(h_last(&n, B, 0), 0, r + 300, r + 400);
+    expect_block(h_last(&n, B, 0), 1, r + 100, r + 200);
+    h.seq = r + 500;
+    inject_h(&n, B, h);
+    h.seq = r + 700;
+    inject_h(&n, B, h);
+    const struct mira_tcp_hdr *a = h_last(&n, B, 0);
+    assert_int_equal(a->opts.sack_count, timestamps ? 3 : 4);
+    expect_block(a, 0, r + 700, r + 800);
+    expect_block(a, 1, r + 500, r + 600);
+    expect_block(a, 2, r + 300, r + 400);
+    if (!timestamps)
+        expect_block(a, 3, r + 100, r + 200);
+    assert_true(mira_tcp_options_len(&a->opts) <= 40);
+    /* A segment joining two ranges: the joined range comes first. */
+    h.seq = r + 200;
+    inject_h(&n, B, h);
+    expect_block(h_last(&n, B, 0), 0, r + 100, r + 400);
+    /* The hole at RCV.NXT filled: what is still beyond is reported. */
+    h.seq = r;
+    inject_h(&n, B, h);
+    a = h_last(&n, B, 0);
+    assert_int_equal(a->ack, r + 400);
+    assert_int_equal(a->opts.sack_count, 2);
+    expect_block(a, 0, r + 700, r + 800);
+    expect_block(a, 1, r + 500, r + 600);
+    h_fini(&n);
+}
+
+static void test_sack_blocks(void **state)
+{
+    (void)state;
+    sack_blocks_case(true);
+    sack_blocks_case(false);
+}
+
+/* The scoreboard's arithmetic (tcp_sack.c) on its own. */
+static void test_sack_scoreboard(void **state)
+{
+    (void)state;
+    struct tcp_sack_board b = { .n = 0 };
+    const uint32_t u = 0xfffff000u; /* across the wrap */
+    assert_true(tcp_sack_add(&b, u + 3000, u + 4000));
+    assert_true(tcp_sack_add(&b, u + 1000, u + 2000));
+    assert_false(tcp_sack_add(&b, u + 1200, u + 1800)); /* nothing new */
+    assert_int_equal(b.n, 2);
+    assert_int_equal(b.r[0].left, u + 1000);
+    assert_true(tcp_sack_add(&b, u + 2000, u + 3000)); /* touches both: one range */
+    assert_int_equal(b.n, 1);
+    assert_int_equal(b.r[0].left, u + 1000);
+    assert_int_equal(b.r[0].right, u + 4000);
+    assert_null(tcp_sack_check(&b, u, u + 10000));
+    assert_non_null(tcp_sack_check(&b, u + 1500, u + 10000));
+    tcp_sack_trim(&b, u + 1500);
+    assert_int_equal(b.r[0].left, u + 1500);
+    tcp_sack_clear(&b);
+    /* Bounded: the 17th disjoint range is forgotten. */
+    for (unsigned i = 0; i < TCP_SACK_MAX + 1; i++)
+        assert_int_equal(tcp_sack_add(&b, u + 100 * i + 10, u + 100 * i + 20), i < TCP_SACK_MAX);
+    assert_int_equal(b.n, TCP_SACK_MAX);
+    assert_null(tcp_sack_check(&b, u, u + 10000));
+    tcp_sack_clear(&b);
+
+    /* una = 0, mss 100, sent to 1000; SACKed [200,300) [400,500) [600,700) [800,900). */
+    for (uint32_t l = 200; l < 1000; l += 200)
+        tcp_sack_add(&b, l, l + 100);
+    assert_int_equal(tcp_sack_bytes(&b, 0, 1000), 400);
+    assert_int_equal(tcp_sack_bytes(&b, 250, 650), 200);
+    /* IsLost: more than 2 * mss SACKed above: the holes below 400. */
+    assert_int_equal(tcp_sack_lost_edge(&b, 0, 100), 400);
+    assert_int_equal(tcp_sack_lost_edge(&b, 0, 150), 200);
+    assert_int_equal(tcp_sack_lost_edge(&b, 0, 200), 0);
+    /* pipe: unSACKed and not lost [400, 1000) = 300, nothing resent. */
+    assert_int_equal(tcp_sack_pipe(&b, 0, 1000, 0, 100), 300);
+    /* [0, 200) resent: + 200 - the SACKed none = 500; to 350: + 100 more. */
+    assert_int_equal(tcp_sack_pipe(&b, 0, 1000, 200, 100), 500);
+    assert_int_equal(tcp_sack_pipe(&b, 0, 1000, 350, 100), 550);
+    uint32_t seq, len;
+    assert_true(tcp_sack_hole(&b, 0, 400, 100, &seq, &len));
+    assert_int_equal(seq, 0);
+    assert_int_equal(len, 100);
+    assert_true(tcp_sack_hole(&b, 150, 400, 100, &seq, &len));
+    assert_int_equal(seq, 150);
+    assert_int_equal(len, 50); /* up to the SACKed 200 */
+    assert_true(tcp_sack_hole(&b, 200, 400, 100, &seq, &len));
+    assert_int_equal(seq, 300); /* 200 is SACKed: the next hole */
+    assert_false(tcp_sack_hole(&b, 400, 400, 100, &seq, &len));
+    assert_int_equal(tcp_sack_highest(&b, 0), 900);
+    assert_true(tcp_sack_rescue(&b, 0, 1000, 100, &seq, &len));
+    assert_int_equal(seq, 900);
+    assert_int_equal(len, 100);
+    assert_true(tcp_sack_rescue(&b, 0, 900, 100, &seq, &len)); /* the top SACKed: below it */
+    assert_int_equal(seq, 700);
+    assert_int_equal(len, 100);
+    tcp_sack_clear(&b);
+    tcp_sack_add(&b, 0, 1000);
+    assert_false(tcp_sack_rescue(&b, 0, 1000, 100, &seq, &len));
+}
+
+/* SACK blocks outside [SND.UNA, SND.MAX], or empty, are counted and
+ * ignored: a hostile peer cannot make the scoreboard hold data never sent
+ * nor trigger a recovery with them. */
+static void test_sack_hostile_blocks(void **state)
+{
+    (void)state;
+    struct h_net n;
+    struct tcp_config c = cfg_default();
+    h_init(&n, &c, 65536, 65536, 3);
+    open_pair(&n);
+    n.cut[A] = true; /* A's data stays outstanding */
+    static uint8_t buf[8000];
+    tcp_cb_write(&n.cb[A], buf, sizeof(buf), n.now);
+    struct tcp_cb *a = &n.cb[A];
+    uint32_t una = a->snd_una, max = a->snd_max;
+    assert_true(max - una > 4000);
+    struct mira_tcp_hdr h = { .flags = MIRA_TCP_ACK, .seq = a->rcv_nxt, .ack = una };
+    h.window = (uint16_t)(a->snd_wnd >> a->snd_wscale);
+    h.opts.present = MIRA_TCP_HAS_SACK;
+    h.opts.sack_count = 4;
+    h.opts.sack[0] = (struct mira_tcp_sack_block){ max, max + 1000 };       /* never sent */
+    h.opts.sack[1] = (struct mira_tcp_sack_block){ una - 1000, una + 10 };  /* below SND.UNA */
+    h.opts.sack[2] = (struct mira_tcp_sack_block){ una + 3000, una + 3000 };/* empty */
+    h.opts.sack[3] = (struct mira_tcp_sack_block){ max - 100, max + 1 };    /* past SND.MAX */
+    for (int i = 0; i < 3; i++)
+        inject_h(&n, A, h);
+    assert_int_equal(a->stat_sack_ignored, 12);
+    assert_int_equal(a->sacked.n, 0);
+    assert_int_equal(a->stat_sack_recoveries, 0);
+    /* A sound block is taken. */
+    h.opts.sack_count = 1;
+    h.opts.sack[0] = (struct mira_tcp_sack_block){ una + 2000, max };
+    inject_h(&n, A, h);
+    assert_int_equal(a->sacked.n, 1);
+    assert_int_equal(a->stat_sack_ignored, 12);
+    h_fini(&n);
+}
+
+/* Three segments lost from one window of a stream that goes on: SACK
+ * recovery (RFC 6675) sends again exactly those three, once each, in one
+ * recovery and without a timeout (new data keeps the pipe full, so no
+ * rescue retransmission is due); without SACK, NewReno recovers the same
+ * loss too. */
+static void holes_case(bool sack, uint64_t *recoveries)
+{
+    struct h_net n;
+    struct tcp_config c = cfg_default();
+    c.sack = sack;
+    h_init(&n, &c, 256 * 1024, 256 * 1024, 3);
+    open_pair(&n);
+    transfer(&n, 300000, 0, SEC(10)); /* opens the congestion window */
+    struct tcp_cb *a = &n.cb[A];
+    uint32_t s = a->snd_max, mss = a->snd_mss;
+    uint32_t holes[3] = { s + 5 * mss, s + 12 * mss, s + 20 * mss };
+    for (int i = 0; i < 3; i++)
+        n.drop_seq[A][i] = holes[i];
+    n.drop_seq_n[A] = 3;
+    uint64_t rexmit = a->stat_rexmit;
+    unsigned resent = n.resent_n[A];
+    transfer(&n, 1000000, 0, SEC(20));
+    assert_true(a->cwnd > 30 * mss); /* the holes were in one window */
+    assert_int_equal(a->stat_rto, 0);
+    assert_int_equal(n.resent_n[A] - resent, 3);
+    assert_int_equal(a->stat_rexmit - rexmit, 3);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(n.resent_seq[A][resent + i], holes[i]);
+        assert_int_equal(n.resent_len[A][resent + i], mss);
+    }
+    *recoveries = a->stat_sack_recoveries;
+    h_fini(&n);
+}
+
+static void test_sack_recovery_holes_only(void **state)
+{
+    (void)state;
+    uint64_t rec;
+    holes_case(true, &rec);
+    assert_int_equal(rec, 1);
+    holes_case(false, &rec);
+    assert_int_equal(rec, 0);
+}
+
+/* Tail loss: of 20 segments the 4th and the last are lost.  The 4th is a
+ * hole (16 segments SACKed above it); nothing is SACKed above the last,
+ * so only RFC 6675's rescue retransmission sends it before a timeout. */
+static void test_sack_rescue(void **state)
+{
+    (void)state;
+    struct h_net n;
+    struct tcp_config c = cfg_default();
+    h_init(&n, &c, 256 * 1024, 256 * 1024, 3);
+    open_pair(&n);
+    transfer(&n, 300000, 0, SEC(10)); /* opens the congestion window */
+    struct tcp_cb *a = &n.cb[A];
+    uint32_t s = a->snd_max, mss = a->snd_mss;
+    n.drop_seq[A][0] = s + 3 * mss;
+    n.drop_seq[A][1] = s + 19 * mss;
+    n.drop_seq_n[A] = 2;
+    unsigned resent = n.resent_n[A];
+    static uint8_t buf[20 * 1448];
+    assert_int_equal(mss, 1448);
+    assert_int_equal(tcp_cb_write(a, buf, sizeof(buf), n.now), sizeof(buf));
+    assert_int_equal(a->snd_max, s + sizeof(buf)); /* all 20 sent at once */
+    h_run(&n, n.now + SEC(10));
+    assert_int_equal(a->snd_una, a->snd_max);
+    assert_int_equal(a->stat_rto, 0);
+    assert_int_equal(a->stat_sack_recoveries, 1);
+    assert_int_equal(n.resent_n[A] - resent, 2);
+    assert_int_equal(n.resent_seq[A][resent], s + 3 * mss);
+    assert_int_equal(n.resent_seq[A][resent + 1], s + 19 * mss);
+    h_fini(&n);
+}
+
+/* A window of three segments, the first lost: two duplicate ACKs only,
+ * but limited transmit (RFC 3042) sends a new segment for each, their
+ * ACKs make the third duplicate and the loss is resent without a
+ * timeout. */
+static void limited_case(bool sack)
+{
+    struct h_net n;
+    struct tcp_config c = cfg_default();
+    c.sack = sack;
+    h_init(&n, &c, 65536, 65536, 3);
+    open_pair(&n);
+    struct tcp_cb *a = &n.cb[A];
+    a->cwnd = a->ssthresh = 3u * a->snd_mss; /* as after earlier losses */
+    n.drop_seq[A][0] = a->snd_max;
+    n.drop_seq_n[A] = 1;
+    static uint8_t buf[10 * 1448];
+    assert_int_equal(tcp_cb_write(a, buf, sizeof(buf), n.now), sizeof(buf));
+    assert_int_equal(a->snd_max - a->snd_una, 3u * a->snd_mss);
+    h_run(&n, n.now + SEC(5));
+    assert_int_equal(tcp_cb_readable(&n.cb[B]), sizeof(buf));
+    assert_int_equal(a->stat_rto, 0);
+    assert_int_equal(a->stat_fast_rexmit, 1);
+    assert_int_equal(a->stat_rexmit, 1);
+    h_fini(&n);
+}
+
+static void test_limited_transmit(void **state)
+{
+    (void)state;
+    limited_case(true);
+    limited_case(false);
+}
+
+/* A loss right at the recovery point, found once recovery is over: with
+ * SACK a new recovery may start as soon as SND.UNA reaches the recovery
+ * point (RFC 6675 5.1: HighACK >= RecoveryPoint), so no timeout. */
+static void test_sack_recovery_at_recovery_point(void **state)
+{
+    (void)state;
+    struct h_net n;
+    struct tcp_config c = cfg_default();
+    h_init(&n, &c, 256 * 1024, 256 * 1024, 3);
+    open_pair(&n);
+    transfer(&n, 300000, 0, SEC(10));
+    struct tcp_cb *a = &n.cb[A];
+    n.drop_seq[A][0] = a->snd_max + 5 * a->snd_mss;
+    n.drop_seq_n[A] = 1;
+    n.drop_at_recover[A] = true;
+    transfer(&n, 1000000, 0, SEC(20));
+    assert_false(n.drop_at_recover[A]); /* it was dropped */
+    assert_int_equal(a->stat_sack_recoveries, 2);
+    assert_int_equal(a->stat_rto, 0);
+    h_fini(&n);
+}
+
+/* --- timestamps (RFC 7323) --- */
+
+/* PAWS: a segment whose TSval is older than TS.Recent is dropped,
+ * counted and answered with an ACK; TS.Recent follows only the segment
+ * our last ACK asked for (4.3), so an out-of-order one is not echoed. */
+static void test_paws(void **state)
+{
+    (void)state;
+    struct h_net n;
+    struct tcp_config c = cfg_default();
+    h_init(&n, &c, 65536, 65536, 3);
+    open_pair(&n);
+    struct tcp_cb *b = &n.cb[B];
+    assert_true(b->ts_ok);
+    uint32_t v = b->ts_recent, r = b->rcv_nxt;
+    static const uint8_t d[100];
+    struct mira_tcp_hdr h = { .flags = MIRA_TCP_ACK, .seq = r, .ack = b->snd_nxt, .data = d,
+                              .data_len = 100 };
+    h.opts.present = MIRA_TCP_HAS_TS;
+    h.opts.ts_val = v - 1000;
+    h.opts.ts_ecr = 0;
+    unsigned sent = n.sent[B];
+    inject_h(&n, B, h);
+    assert_int_equal(b->stat_paws_dropped, 1);
+    assert_int_equal(tcp_cb_readable(b), 0);
+    assert_int_equal(n.sent[B], sent + 1); /* the ACK */
+    assert_int_equal(h_last(&n, B, 0)->ack, r);
+    assert_int_equal(h_last(&n, B, 0)->opts.ts_ecr, v);
+    /* Out of order with a newer TSval: ACKed at once, TS.Recent unmoved. */
+    h.seq = r + 200;
+    h.opts.ts_val = v + 50;
+    inject_h(&n, B, h);
+    assert_int_equal(b->ts_recent, v);
+    assert_int_equal(h_last(&n, B, 0)->opts.ts_ecr, v);
+    /* In order: taken, and its TSval becomes TS.Recent. */
+    h.seq = r;
+    h.opts.ts_val = v + 60;
+    inject_h(&n, B, h);
+    assert_int_equal(tcp_cb_readable(b), 100);
+    assert_int_equal(b->ts_recent, v + 60);
+    assert_int_equal(h_last(&n, B, 0)->opts.ts_ecr, v + 60);
+    assert_int_equal(b->stat_paws_dropped, 1);
+    /* A RST is never PAWS's (RFC 7323 5.3 R1). */
+    h.flags = MIRA_TCP_RST;
+    h.seq = b->rcv_nxt;
+    h.data_len = 0;
+    h.opts.ts_val = v - 5000;
+    inject_h(&n, B, h);
+    assert_int_equal(b->state, TCP_CLOSED);
+    h_fini(&n);
+}
+
+/* RTT samples from TSecr (RFC 7323 4, RFC 6298): the handshake's, and one
+ * from the ACK of a retransmission, which Karn's rule would have thrown
+ * away; TSecr times our delayed ACK too (10 + 40 ms + 10 ms). */
+static void test_ts_rtt(void **state)
+{
+    (void)state;
+    struct h_net n;
+    struct tcp_config c = cfg_default();
+    h_init(&n, &c, 65536, 65536, 3);
+    open_pair(&n);
+    struct tcp_cb *a = &n.cb[A];
+    assert_int_equal(a->stat_ts_rtt, 1);
+    assert_int_equal(a->srtt, MS(20));
+    n.drop_next[A] = true;
+    tcp_cb_write(a, "x", 1, n.now);
+    h_run(&n, n.now + SEC(5));
+    assert_int_equal(a->stat_rto, 1);
+    assert_int_equal(a->snd_una, a->snd_max);
+    assert_int_equal(a->stat_ts_rtt, 2);
+    /* The ACK echoed the retransmission's TSval. */
+    assert_int_equal(h_last(&n, B, 0)->opts.ts_ecr, h_last(&n, A, 0)->opts.ts_val);
+    assert_int_equal(a->srtt, (7 * MS(20) + MS(60)) / 8);
+    assert_int_equal(a->rto, MS(200)); /* not backed off: a sample came */
+    h_fini(&n);
+}
+
+/* After a timeout pulled SND.NXT back, a bare ACK still carries SND.MAX:
+ * the peer may hold every byte up to there, and would refuse an ACK with
+ * a sequence number behind its RCV.NXT (seen with both sides resending
+ * at once under loss: neither took the other's ACKs, both gave up). */
+static void test_ack_seq_after_timeout(void **state)
+{
+    (void)state;
+    struct h_net n;
+    struct tcp_config c = cfg_default();
+    h_init(&n, &c, 65536, 65536, 3);
+    open_pair(&n);
+    struct tcp_cb *a = &n.cb[A];
+    n.cut[A] = true;
+    static uint8_t buf[3 * 1448];
+    tcp_cb_write(a, buf, sizeof(buf), n.now);
+    h_run(&n, n.now + MS(300)); /* one timeout: the first segment again */
+    assert_int_equal(a->stat_rto, 1);
+    assert_true(tcp_seq_lt(a->snd_nxt, a->snd_max));
+    struct mira_tcp_hdr h = { .flags = MIRA_TCP_ACK | MIRA_TCP_PSH, .seq = a->rcv_nxt,
+                              .ack = a->snd_una, .data = buf, .data_len = 10 };
+    h.window = (uint16_t)(a->snd_wnd >> a->snd_wscale);
+    inject_h(&n, A, h);
+    h = (struct mira_tcp_hdr){ .flags = MIRA_TCP_ACK | MIRA_TCP_PSH, .seq = a->rcv_nxt,
+                               .ack = a->snd_una, .data = buf, .data_len = 10 };
+    h.window = (uint16_t)(a->snd_wnd >> a->snd_wscale);
+    inject_h(&n, A, h); /* the second segment: ACKed at once */
+    assert_int_equal(n.log_len[A][(n.sent[A] - 1) % H_LOG], 0);
+    assert_int_equal(h_last(&n, A, 0)->seq, a->snd_max);
+    h_fini(&n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -798,6 +1238,16 @@ int main(void)
         cmocka_unit_test(test_zero_window),
         cmocka_unit_test(test_zero_window_peer_vanishes),
         cmocka_unit_test(test_window_scale_large),
+        cmocka_unit_test(test_sack_blocks),
+        cmocka_unit_test(test_sack_scoreboard),
+        cmocka_unit_test(test_sack_hostile_blocks),
+        cmocka_unit_test(test_sack_recovery_holes_only),
+        cmocka_unit_test(test_sack_rescue),
+        cmocka_unit_test(test_limited_transmit),
+        cmocka_unit_test(test_sack_recovery_at_recovery_point),
+        cmocka_unit_test(test_paws),
+        cmocka_unit_test(test_ts_rtt),
+        cmocka_unit_test(test_ack_seq_after_timeout),
     };
     return cmocka_run_group_tests_name("tcpip-tcp-cb", tests, NULL, NULL);
 }
