@@ -6,7 +6,8 @@ PACKAGES="meson ninja-build gcc libc6-dev pkg-config python3 libcmocka-dev
 libxen-dev libfdisk-dev zlib1g-dev valgrind liburing-dev fio time
 iproute2 netcat-openbsd tcpdump iputils-ping util-linux
 dnsmasq-base dosfstools mtools fdisk
-hping3 nftables"
+hping3 nftables ethtool
+debhelper dpkg-dev lintian debootstrap"
 
 missing=""
 for p in $PACKAGES; do

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Every driver is packaged: each folder under subprojects/ has its line in
 packages/drivers.txt (and each line its folder), its meson.build installs
-a library and generates a .pc, and a driver that builds for xen names its
+a library and generates the .pc mira-<folder>, and a driver that builds for xen names its
 xen .pc's include directory (subdirs: 'mira-xen').  With --debs DIR (what
 packages/build made), each line also has its mira-<driver>_*.deb there.
 usage: walk.py MIRA_SOURCE_DIR [--debs DIR]"""
@@ -42,6 +42,11 @@ def main():
             errors.append(f'subprojects/{d}/meson.build installs no library (install: true)')
         if not re.search(r"import\('pkgconfig'\)\.generate|pkg\.generate", build):
             errors.append(f'subprojects/{d}/meson.build generates no .pc (pkgconfig generate)')
+        # The .pc an app asks for is mira-<folder> (its -xen flavour
+        # mira-<folder>-xen beside it).
+        if not re.search(r"name:\s*'mira-%s'" % re.escape(d), build):
+            errors.append(f'subprojects/{d}/meson.build generates no mira-{d}.pc '
+                          f"(pkgconfig generate with name: 'mira-{d}' or 'mira-{d}' + sfx)")
         if 'mira-runtime-xen' in build and "'mira-xen'" not in build:
             errors.append(f'subprojects/{d}: a xen .pc without subdirs: \'mira-xen\' would put '
                           '${includedir} (glibc\'s headers) on the guest\'s include path')
