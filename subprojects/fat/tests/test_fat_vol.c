@@ -290,6 +290,12 @@ static void fat16_no_root(struct img *im) { fat_put16(im->mem.data + FAT_BPB_ROO
 static void meta_fills(struct img *im) { fat_put16(im->mem.data + FAT_BPB_TOT_SEC16, 19); }
 static void too_big(struct img *im) { fat_put16(im->mem.data + FAT_BPB_TOT_SEC16, 65000); }
 static void fat_small(struct img *im) { fat_put16(im->mem.data + FAT_BPB_FAT_SZ16, 15); }
+/* 4351 clusters need 4353 FAT16 entries; 17 sectors hold 4352. */
+static void fat_one_short(struct img *im)
+{
+    fat_put16(im->mem.data + FAT_BPB_TOT_SEC16, 1 + 17 + 1 + 4351);
+    im->dev.size = (uint64_t)(1 + 17 + 1 + 4351) * 512;
+}
 static void root_off(struct img *im) { fat_put32(im->mem.data + FAT32_BPB_ROOT_CLUS, 100); }
 static void root_1(struct img *im) { fat_put32(im->mem.data + FAT32_BPB_ROOT_CLUS, 1); }
 /* 70000 clusters with a FAT16 BPB: FAT32's count without FAT32's BPB. */
@@ -322,6 +328,7 @@ static void test_bpb_refused(void **state)
         { "fill the whole volume", 16, meta_fills },
         { "larger than its disk", 16, too_big },
         { "FAT is too small", 16, fat_small },
+        { "FAT is too small", 16, fat_one_short },
         { "root directory's cluster is off", 32, root_off },
         { "root directory's cluster is off", 32, root_1 },
         { "without FAT32's boot sector", 16, fat16_huge },
@@ -608,7 +615,16 @@ static void test_dir_long_names(void **state)
     const char *s5 = "THIRTE~1TXT";
     slot += (unsigned)put_lfn(root_slot(im, slot), u, n, spec_checksum(s5));
     put_short(root_slot(im, slot++), s5, 0, 0, 0);
-    /* 6: an orphan long-name part before a plain short name. */
+    /* 6: a part repeated (3, 2, 2, 1): out of sequence, the short name. */
+    n = ascii_units("a name in three parts, one repeated", u);
+    const char *s6 = "ANAMEI~1   ";
+    at = slot;
+    put_lfn(root_slot(im, slot), u, n, spec_checksum(s6));
+    memmove(root_slot(im, at + 3), root_slot(im, at + 2), 32);
+    memcpy(root_slot(im, at + 2), root_slot(im, at + 1), 32);
+    slot += 4;
+    put_short(root_slot(im, slot++), s6, 0, 0, 0);
+    /* 7: an orphan long-name part before a plain short name. */
     n = ascii_units("orphan", u);
     put_lfn(root_slot(im, slot++), u, n, 0x12);
     root_slot(im, slot - 1)[FAT_LDIR_ORD] = 1; /* not marked last */
@@ -618,14 +634,15 @@ static void test_dir_long_names(void **state)
     assert_int_equal(mount(im, &v), 0);
     struct fat_dirent e[8];
     struct fat_node root = fat_vol_root(&v);
-    assert_int_equal(list(&v, &root, e, 8), 6);
+    assert_int_equal(list(&v, &root, e, 8), 7);
     assert_string_equal(e[0].name, "A long name with spaces.txt");
     assert_string_equal(e[0].short_name, "ALONGN~1.TXT");
     assert_string_equal(e[1].name, "WRONGC~1.TXT");
     assert_string_equal(e[2].name, "THREEP~1");
     assert_string_equal(e[3].name, "x\xC3\xA9\xF0\x9F\x98\x80\xEF\xBF\xBDy");
     assert_string_equal(e[4].name, "thirteen.txt!");
-    assert_string_equal(e[5].name, "PLAIN");
+    assert_string_equal(e[5].name, "ANAMEI~1");
+    assert_string_equal(e[6].name, "PLAIN");
     /* Lookups: long name, short name, either case, a path. */
     struct fat_node f;
     assert_int_equal(fat_vol_lookup(&v, "A long name with spaces.txt", &f), 0);
