@@ -110,6 +110,11 @@ static void test_whole_disk(void **state)
     assert_int_equal(p.size, sizeof(disk));
     assert_string_equal(p.table, "none");
     assert_int_equal(find(FAT_PART_WHOLE, &p, &why), 0);
+    /* Boot code where a table would be, reading like a FAT partition: a
+     * plausible boot sector wins. */
+    mbr_entry(0, 0, 0x00, 0x0C, 64, 100);
+    expect_at(FAT_PART_AUTO, 0, 0, "none");
+    expect_at(1, 64, 1, "mbr");
     /* Neither a boot sector nor a table. */
     memset(s, 0, 512);
     expect_refused(FAT_PART_AUTO, MIRA_ECORRUPT, "neither a FAT boot sector");
@@ -429,6 +434,20 @@ static void test_gpt_refused(void **state)
     gpt_write(1, SECTORS - 1, 2, ents);
     gpt_write(SECTORS - 1, 1, SECTORS - 1 - GPT_ELBAS, ents);
     expect_refused(FAT_PART_AUTO, MIRA_ECORRUPT, "overlap");
+    /* A primary header that says it is elsewhere, no backup. */
+    reset(NULL);
+    gpt_disk();
+    put64(sector(1) + 24, 2);
+    reheader(1);
+    memset(sector(SECTORS - 1), 0, LBA);
+    expect_refused(FAT_PART_AUTO, MIRA_ECORRUPT, "not at LBA 1");
+    /* A backup header that says it is elsewhere, primary damaged. */
+    reset(NULL);
+    gpt_disk();
+    sector(1)[48] ^= 1;
+    put64(sector(SECTORS - 1) + 24, SECTORS - 2);
+    reheader(SECTORS - 1);
+    expect_refused(FAT_PART_AUTO, MIRA_ECORRUPT, "both");
     /* Usable blocks past the disk, in the primary, no backup. */
     reset(NULL);
     gpt_disk();
