@@ -122,6 +122,26 @@ int fat_vol_mount(struct fat_vol *v, const struct fat_dev *dev, uint64_t base, u
 void fat_vol_unmount(struct fat_vol *v)
 {
     fat_cache_fini(&v->cache, &v->dev);
+    fat_dev_release(&v->dev, v->bounce);
+    v->bounce = NULL;
+}
+
+/* A file read at off into buf: through the volume's bounce buffer when
+ * the device needs one and no other fiber's read holds it. */
+static int data_read(struct fat_vol *v, uint64_t off, void *buf, size_t len)
+{
+    uint64_t u = v->dev.unit;
+    if (u <= 1 || (off % u == 0 && len % u == 0 && (uintptr_t)buf % u == 0) || v->bounce_busy)
+        return fat_dev_read(&v->dev, off, buf, len);
+    if (v->bounce == NULL) {
+        v->bounce = fat_dev_alloc(&v->dev, FAT_BOUNCE_BYTES < u ? (size_t)u : FAT_BOUNCE_BYTES);
+        if (v->bounce == NULL)
+            return MIRA_ENOMEM;
+    }
+    v->bounce_busy = true;
+    int r = fat_dev_read_via(&v->dev, off, buf, len, v->bounce);
+    v->bounce_busy = false;
+    return r;
 }
 
 struct fat_node fat_vol_root(const struct fat_vol *v)
@@ -485,8 +505,8 @@ long fat_vol_read(struct fat_vol *v, const struct fat_node *f, uint64_t offset,
         uint64_t n = run * cb - in;
         if (n > want)
             n = want;
-        r = fat_dev_read(&v->dev, v->data_off + (uint64_t)(c - FAT_FIRST_CLUSTER) * cb + in,
-                         out + done, (size_t)n);
+        r = data_read(v, v->data_off + (uint64_t)(c - FAT_FIRST_CLUSTER) * cb + in,
+                      out + done, (size_t)n);
         if (r < 0)
             return io(v, r);
         done += (size_t)n;

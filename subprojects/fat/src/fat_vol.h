@@ -52,6 +52,8 @@ struct fat_vol {
     uint64_t data_off;       /* byte offset of cluster 2 */
     struct fat_hint hint[FAT_HINTS];
     unsigned next_hint;
+    uint8_t *bounce;         /* fat_vol_read's bounce buffer, made on first use */
+    bool bounce_busy;        /* lent to a read that waits (another fiber's) */
     const char *why;         /* the reason of the last MIRA_ECORRUPT */
 };
 
