@@ -24,12 +24,15 @@ struct mem {
     uint8_t *data;
     size_t len;
     unsigned reads;
+    const uint64_t *size; /* the device's size: reads past it fail, as a disk's */
 };
 
 static int mem_read(void *ctx, uint64_t off, void *buf, size_t len)
 {
     struct mem *m = ctx;
     m->reads++;
+    if (off > *m->size || len > *m->size - off)
+        return MIRA_EIO;
     memset(buf, 0, len);
     if (off < m->len)
         memcpy(buf, m->data + off, len < m->len - off ? len : (size_t)(m->len - off));
@@ -107,6 +110,7 @@ static struct img *make(int type, bool big12)
     im->data_off = im->root_off + (uint64_t)im->root_ents * 32;
     im->dev = (struct fat_dev){ .read = mem_read, .ctx = &im->mem,
                                 .size = im->mem.len, .unit = 512 };
+    im->mem.size = &im->dev.size;
     return im;
 }
 
@@ -525,6 +529,48 @@ static void test_chain_loops(void **state)
     drop(im);
 }
 
+/* Small reads of a file come from one window read: reading 40 clusters
+ * in 700-byte pieces takes one device read for the data (and one for the
+ * FAT), not one or more per piece; the bytes are right, up to the last
+ * clusters of the device, where the window is cut short. */
+static void test_read_window(void **state)
+{
+    (void)state;
+    struct img *im = make(16, false);
+    uint32_t last = 4101, first_tail = last - 3;
+    for (uint32_t c = 2; c < 42; c++) {
+        set_fat(im, c, c == 41 ? eoc(im) : c + 1);
+        for (int i = 0; i < 512; i++)
+            cluster(im, c)[i] = (uint8_t)(c * 7 + i);
+    }
+    for (uint32_t c = first_tail; c <= last; c++) {
+        set_fat(im, c, c == last ? eoc(im) : c + 1);
+        memset(cluster(im, c), (int)(c & 0xFF), 512);
+    }
+    struct fat_vol v;
+    assert_int_equal(mount(im, &v), 0);
+    struct fat_node f = { .first = 2, .size = 40 * 512 };
+    uint8_t piece[700];
+    unsigned before = im->mem.reads;
+    for (uint64_t off = 0; off < f.size; off += sizeof(piece)) {
+        long n = fat_vol_read(&v, &f, off, piece, sizeof(piece));
+        assert_true(n > 0);
+        for (long i = 0; i < n; i++) {
+            uint64_t at = off + (uint64_t)i;
+            if (piece[i] != (uint8_t)((2 + at / 512) * 7 + at % 512))
+                fail_msg("byte %llu", (unsigned long long)at);
+        }
+    }
+    assert_true(im->mem.reads - before <= 2);
+    struct fat_node tail = { .first = first_tail, .size = 4 * 512 };
+    uint8_t buf[4 * 512];
+    assert_int_equal(fat_vol_read(&v, &tail, 0, buf, 100), 100);
+    assert_int_equal(fat_vol_read(&v, &tail, 100, buf, sizeof(buf)), 4 * 512 - 100);
+    assert_int_equal(buf[4 * 512 - 101], last & 0xFF);
+    fat_vol_unmount(&v);
+    drop(im);
+}
+
 /* --- directories --- */
 
 static int list(struct fat_vol *v, const struct fat_node *dir, struct fat_dirent *out, int max)
@@ -750,6 +796,7 @@ int main(void)
         cmocka_unit_test(test_fat12_packing),
         cmocka_unit_test(test_chain_read),
         cmocka_unit_test(test_chain_loops),
+        cmocka_unit_test(test_read_window),
         cmocka_unit_test(test_dir_short_names),
         cmocka_unit_test(test_dir_long_names),
         cmocka_unit_test(test_dir_entries_refused),
