@@ -64,7 +64,9 @@ grep -E '^CONFIG_(XEN_PVH|HVC_XEN|XEN_BLKDEV_FRONTEND|XEN_NETDEV_FRONTEND)=' \
 
 # Kernel modules: keep only what dom0 (and the Linux test guests) need.
 dom0_mods="xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs xen-blkback xen-netback bridge loop tun virtio_pci virtio_blk"
-guest_mods="xen-blkfront xen-netfront"
+# vfat and its code pages: the Linux reference of the FAT benchmark mounts
+# a FAT image (tests/xen/guests/fatread).
+guest_mods="xen-blkfront xen-netfront vfat nls_cp437 nls_utf8"
 moddir="$root/lib/modules/$kver"
 keep="$tmp/keep.txt"
 : >"$keep"

@@ -7,12 +7,14 @@ crash, a hang or a wrong byte.
 
 usage: fat_images.py MIRA_FAT KVTREE FAT(12|16|32)
 """
+import json
 import os
 import shutil
 import struct
 import subprocess
 import sys
 import tempfile
+import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fat_lib as L  # noqa: E402
@@ -32,15 +34,16 @@ def check(cond, what):
         print('FAIL: ' + what)
 
 
-def mira_fat_tree(mira_fat, image):
-    r = run([mira_fat, 'ls', '-R', image])
+def mira_fat_tree(mira_fat, image, part=None):
+    opt = [f'--partition={part}'] if part else []
+    r = run([mira_fat, 'ls', '-R', image] + opt)
     check(r.returncode == 0, f'ls -R {image}: status {r.returncode} {r.stderr!r}')
     out = {}
     for line in r.stdout.decode().splitlines():
         if line.endswith('/'):
             out[line] = None
         else:
-            c = run([mira_fat, 'cat', image, line])
+            c = run([mira_fat, 'cat', image, line] + opt)
             check(c.returncode == 0, f'cat {line}: status {c.returncode} {c.stderr!r}')
             out[line] = c.stdout
     return out
@@ -57,8 +60,10 @@ def kvtree_lines(tree):
     return lines
 
 
-def check_image(mira_fat, kvtree, image, ref, label, extra=()):
-    got = mira_fat_tree(mira_fat, image)
+def check_image(mira_fat, kvtree, image, ref, label, extra=(), part=None):
+    got = mira_fat_tree(mira_fat, image, part)
+    if part:
+        extra = list(extra) + [f'--kv0-partition={part}']
     check(set(got) == set(ref), f'{label}: mira-fat ls -R differs from mcopy: '
           f'missing {sorted(set(ref) - set(got))[:5]}, extra {sorted(set(got) - set(ref))[:5]}')
     bad = [p for p in ref if p in got and got[p] != ref[p]]
@@ -197,19 +202,128 @@ def table_corruptions(work, image, table):
             f.write(struct.pack('<I', size // 512))
         variant('leaves-disk', leaves, 'leaves the disk')
     else:
-        def entries_crc(f):
-            f.seek(512 + 72)
+        def primary_and_backup_entries(f):
+            f.seek(512 + 48)
+            f.write(struct.pack('<Q', size // 512 + 100))  # primary header CRC off
+            f.seek(size - 512 + 72)
             lba = struct.unpack('<Q', f.read(8))[0]
             f.seek(lba * 512 + 40)
-            f.write(b'\x7f')
-        variant('entries-crc', entries_crc, 'entries CRC')
+            f.write(b'\x7f')  # backup entries CRC off
+        variant('both-damaged', primary_and_backup_entries, 'both')
 
-        def header_crc(f):
-            f.seek(512 + 48)
-            f.write(struct.pack('<Q', size // 512 + 100))
-        variant('header-crc', header_crc, 'header CRC')
+        def disagree(f):
+            # The backup's first partition renamed, its CRCs made right.
+            f.seek(size - 512)
+            h = bytearray(f.read(512))
+            lba, num, esize = struct.unpack_from('<QII', h, 72)
+            f.seek(lba * 512)
+            ents = bytearray(f.read(num * esize))
+            ents[56:58] = b'X\0'
+            f.seek(lba * 512)
+            f.write(ents)
+            struct.pack_into('<I', h, 88, zlib.crc32(ents))
+            struct.pack_into('<I', h, 16, 0)
+            struct.pack_into('<I', h, 16, zlib.crc32(bytes(h[:struct.unpack_from('<I', h, 12)[0]])))
+            f.seek(size - 512)
+            f.write(h)
+        variant('disagree', disagree, 'disagree')
     variant('truncated', lambda f: f.truncate(2 * L.MIB), 'leave')
     return out
+
+
+def fsck_volume(image, offset, size, label):
+    """fsck.fat -n of the volume at offset (it has no offset option: the
+    volume is copied out)."""
+    vol = image + '.vol'
+    with open(image, 'rb') as f, open(vol, 'wb') as o:
+        f.seek(offset)
+        o.write(f.read(size))
+    r = subprocess.run(['fsck.fat', '-n', vol], capture_output=True, env=L.ENV)
+    os.unlink(vol)
+    check(r.returncode == 0, f'{label}: fsck.fat -n: {r.stdout!r}')
+
+
+def gpt_primary_damaged(mira_fat, kvtree, work, image, offset, ref, fat):
+    """A GPT whose primary header or entries are damaged is read through
+    its backup (at the disk's last LBA), as Linux does with `gpt`: every
+    byte still equals mcopy's."""
+    size = os.path.getsize(image)
+    for name, at, byte in (('header', 512 + 48, b'\x01'), ('entries', None, b'\x7f')):
+        p = os.path.join(work, f'gpt-primary-{name}.img')
+        shutil.copy(image, p)
+        with open(p, 'r+b') as f:
+            if at is None:
+                f.seek(512 + 72)
+                at = struct.unpack('<Q', f.read(8))[0] * 512 + 40
+            f.seek(at)
+            f.write(byte)
+        check_image(mira_fat, kvtree, p, ref, f'FAT{fat} gpt, primary {name} damaged')
+        os.unlink(p)
+    fsck_volume(image, offset, L.GEOMETRY[fat][0], f'FAT{fat} gpt')
+
+
+def logical_partitions(mira_fat, kvtree, work, fat, src):
+    """An MBR with an extended partition holding two logical FAT volumes
+    (sfdisk), each filled by mcopy: partition 1 is Linux, so auto finds
+    logical 5; --partition=6 the other.  Then a looping EBR chain and a
+    logical partition leaving its extended partition are refused."""
+    vsize, spc = L.GEOMETRY[fat]
+    img = os.path.join(work, f'logical{fat}.img')
+    with open(img, 'wb') as f:
+        f.truncate(2 * L.MIB + 2 * vsize + 4 * L.MIB)
+    typ = {12: '1', 16: 'e', 32: 'c'}[fat]
+    L.sh(['sfdisk', '-q', img], input=(
+        'label: dos\nsize=1MiB, type=83\ntype=5\n'
+        f'size={vsize // 512}, type={typ}\nsize={vsize // 512}, type={typ}\n').encode())
+    parts = json.loads(L.sh(['sfdisk', '-J', img]))['partitiontable']['partitions']
+    starts = {int(p['node'][len(img):]): p['start'] for p in parts}
+    check(set(starts) == {1, 2, 5, 6}, f'logical{fat}: sfdisk made {sorted(starts)}')
+    other = os.path.join(work, f'other{fat}')
+    L.write(f'{other}/second volume.txt', b'partition 6\n')
+    L.write(f'{other}/sub/data.bin', L.pattern(6, 3 * spc * 512 + 7))
+    refs = {}
+    for num, tree in ((5, src), (6, other)):
+        off = starts[num] * 512
+        L.sh(['mkfs.fat', '-F', str(fat), '-s', str(spc), '--offset', str(starts[num]), img,
+              str(vsize // 1024)])
+        where = f'{img}@@{off}'
+        L.sh(['mcopy', '-s', '-i', where] + [os.path.join(tree, x) for x in sorted(os.listdir(tree))]
+             + ['::/'])
+        fsck_volume(img, off, vsize, f'FAT{fat} logical {num}')
+        refs[num] = L.mtools_tree(img, off, os.path.join(work, f'mcopy-logical{fat}-{num}'))
+    check_image(mira_fat, kvtree, img, refs[5], f'FAT{fat} logical 5 (auto)')
+    check_image(mira_fat, kvtree, img, refs[6], f'FAT{fat} logical 6', part=6)
+    r = run([kvtree, f'--kv0-block-file={img}', '--kv0-partition=7'])
+    check(r.returncode == 1 and b'no such partition' in r.stderr,
+          f'FAT{fat} logical: --kv0-partition=7 {r.returncode} {r.stderr!r}')
+    # Corrupt chains: the first EBR (at the extended partition's start)
+    # links to the second; the second's link made to point at itself, and
+    # the second logical partition made one sector longer than fits.
+    ext = starts[2]
+    with open(img, 'rb') as f:
+        f.seek(ext * 512 + 446 + 16 + 8)
+        second = ext + struct.unpack('<I', f.read(4))[0]
+
+    def loop(f):
+        f.seek(second * 512 + 446 + 16 + 4)
+        f.write(b'\x05')
+        f.seek(second * 512 + 446 + 16 + 8)
+        f.write(struct.pack('<I', second - ext))
+
+    def leaves(f):
+        f.seek(446 + 16 + 12)  # the MBR's entry 2: the extended partition
+        ext_count = struct.unpack('<I', f.read(4))[0]
+        f.seek(second * 512 + 446 + 8)
+        rel = struct.unpack('<I', f.read(4))[0]
+        f.write(struct.pack('<I', ext + ext_count - (second + rel) + 1))
+    for name, fn, reason in (('ebr-loop', loop, 'loops'),
+                             ('logical-leaves', leaves, 'leaves its extended partition')):
+        p = os.path.join(work, f'logical{fat}-{name}.img')
+        shutil.copy(img, p)
+        with open(p, 'r+b') as f:
+            fn(f)
+        refused(mira_fat, kvtree, p, f'FAT{fat} {name}', reason)
+        os.unlink(p)
 
 
 def main():
@@ -230,12 +344,15 @@ def main():
             else:
                 for label, bad, reason in table_corruptions(work, image, table):
                     refused(mira_fat, kvtree, bad, f'FAT{fat} {label}', reason)
+                if table == 'gpt':
+                    gpt_primary_damaged(mira_fat, kvtree, work, image, offset, ref, fat)
                 # The partition named by the parameter, and a missing one.
                 r = run([kvtree, f'--kv0-block-file={image}', '--kv0-partition=1'])
                 check(r.returncode == 0, f'FAT{fat} {table}: --kv0-partition=1 status {r.returncode}')
                 r = run([kvtree, f'--kv0-block-file={image}', '--kv0-partition=3'])
                 check(r.returncode == 1 and b'no such partition' in r.stderr,
                       f'FAT{fat} {table}: --kv0-partition=3 {r.returncode} {r.stderr!r}')
+        logical_partitions(mira_fat, kvtree, work, fat, src)
     if failures:
         print(f'{len(failures)} failures')
         return 1

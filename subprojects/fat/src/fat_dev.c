@@ -1,14 +1,11 @@
 /* fat_dev.c - reads at any alignment over a unit-aligned device, and the
  * metadata cache (see fat_dev.h). */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <mira/error.h>
 
 #include "fat_dev.h"
-
-/* Reads per bounce buffer: big enough that file data moves in few
- * requests when the caller's buffer is not aligned. */
-#define BOUNCE_MAX (256u * 1024u)
 
 /* An allocation aligned to align (a power of two): the pointer to free is
  * kept just below the aligned block. */
@@ -30,14 +27,14 @@ static void free_aligned(void *p)
         free(((void **)p)[-1]);
 }
 
-static void *dev_alloc(const struct fat_dev *d, size_t len)
+void *fat_dev_alloc(const struct fat_dev *d, size_t len)
 {
     if (d->alloc)
         return d->alloc(d->ctx, len);
     return alloc_aligned(len, d->unit ? d->unit : 1);
 }
 
-static void dev_release(const struct fat_dev *d, void *p)
+void fat_dev_release(const struct fat_dev *d, void *p)
 {
     if (p == NULL)
         return;
@@ -47,7 +44,8 @@ static void dev_release(const struct fat_dev *d, void *p)
         free_aligned(p);
 }
 
-int fat_dev_read(const struct fat_dev *d, uint64_t off, void *buf, size_t len)
+int fat_dev_read_via(const struct fat_dev *d, uint64_t off, void *buf, size_t len,
+                     uint8_t *bounce)
 {
     if (len == 0)
         return 0;
@@ -56,9 +54,9 @@ int fat_dev_read(const struct fat_dev *d, uint64_t off, void *buf, size_t len)
     uint64_t u = d->unit;
     if (u <= 1 || (off % u == 0 && len % u == 0 && (uintptr_t)buf % u == 0))
         return d->read(d->ctx, off, buf, len);
-    size_t cap = BOUNCE_MAX < u ? (size_t)u : BOUNCE_MAX;
-    uint8_t *bounce = dev_alloc(d, cap);
-    if (bounce == NULL)
+    size_t cap = FAT_BOUNCE_BYTES < u ? (size_t)u : FAT_BOUNCE_BYTES;
+    bool own = bounce == NULL;
+    if (own && (bounce = fat_dev_alloc(d, cap)) == NULL)
         return MIRA_ENOMEM;
     uint8_t *out = buf;
     int r = 0;
@@ -82,8 +80,14 @@ int fat_dev_read(const struct fat_dev *d, uint64_t off, void *buf, size_t len)
         off += n;
         len -= n;
     }
-    dev_release(d, bounce);
+    if (own)
+        fat_dev_release(d, bounce);
     return r;
+}
+
+int fat_dev_read(const struct fat_dev *d, uint64_t off, void *buf, size_t len)
+{
+    return fat_dev_read_via(d, off, buf, len, NULL);
 }
 
 int fat_cache_init(struct fat_cache *c, const struct fat_dev *d)
@@ -98,7 +102,7 @@ int fat_cache_init(struct fat_cache *c, const struct fat_dev *d)
 void fat_cache_fini(struct fat_cache *c, const struct fat_dev *d)
 {
     for (int i = 0; i < FAT_CACHE_SLOTS; i++) {
-        dev_release(d, c->slot[i].data);
+        fat_dev_release(d, c->slot[i].data);
         c->slot[i].data = NULL;
         c->slot[i].off = UINT64_MAX;
     }
@@ -109,9 +113,13 @@ int fat_cache_bytes(struct fat_cache *c, const struct fat_dev *d, uint64_t off,
 {
     uint64_t base = off - off % c->chunk;
     size_t in = (size_t)(off - base);
-    for (int i = 0; i < FAT_CACHE_SLOTS; i++) {
+    /* The chunk used last first: a chain or directory walk stays in one
+     * chunk for many entries. */
+    for (int k = -1; k < FAT_CACHE_SLOTS; k++) {
+        int i = k < 0 ? (int)c->last : k;
         struct fat_cache_slot *s = &c->slot[i];
         if (s->off == base) {
+            c->last = (unsigned)i;
             if (in + len > s->len)
                 return MIRA_ECORRUPT;
             s->stamp = ++c->clock;
@@ -125,12 +133,12 @@ int fat_cache_bytes(struct fat_cache *c, const struct fat_dev *d, uint64_t off,
     uint64_t n = d->size - base < c->chunk ? d->size - base : c->chunk;
     if (in + len > n)
         return MIRA_ECORRUPT;
-    uint8_t *fresh = dev_alloc(d, c->chunk);
+    uint8_t *fresh = fat_dev_alloc(d, c->chunk);
     if (fresh == NULL)
         return MIRA_ENOMEM;
     int r = d->read(d->ctx, base, fresh, (size_t)n);
     if (r < 0) {
-        dev_release(d, fresh);
+        fat_dev_release(d, fresh);
         return r;
     }
     c->misses++;
@@ -140,11 +148,12 @@ int fat_cache_bytes(struct fat_cache *c, const struct fat_dev *d, uint64_t off,
     for (int i = 1; i < FAT_CACHE_SLOTS; i++)
         if (c->slot[i].stamp < victim->stamp)
             victim = &c->slot[i];
-    dev_release(d, victim->data);
+    fat_dev_release(d, victim->data);
     victim->data = fresh;
     victim->off = base;
     victim->len = (uint32_t)n;
     victim->stamp = ++c->clock;
+    c->last = (unsigned)(victim - c->slot);
     memcpy(out, fresh + in, len);
     return 0;
 }

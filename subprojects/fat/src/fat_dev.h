@@ -30,6 +30,22 @@ struct fat_dev {
  * image), MIRA_ENOMEM, or the device's error. */
 int fat_dev_read(const struct fat_dev *d, uint64_t off, void *buf, size_t len);
 
+/* Bytes of a bounce buffer: big enough that file data moves in few
+ * requests when the caller's buffer is not aligned. */
+#define FAT_BOUNCE_BYTES (256u * 1024u)
+
+/* fat_dev_read_via: fat_dev_read through bounce (FAT_BOUNCE_BYTES from
+ * fat_dev_alloc, owned by the caller for the call), or a buffer of its
+ * own if bounce is NULL: a volume keeps one rather than allocating (and
+ * zeroing) one per read. */
+int fat_dev_read_via(const struct fat_dev *d, uint64_t off, void *buf, size_t len,
+                     uint8_t *bounce);
+
+/* fat_dev_alloc, fat_dev_release: a buffer of len bytes aligned to the
+ * unit, from d's alloc/release (or malloc). */
+void *fat_dev_alloc(const struct fat_dev *d, size_t len);
+void fat_dev_release(const struct fat_dev *d, void *p);
+
 /* Metadata chunks cached per volume: FAT sectors and directory entries. */
 #define FAT_CACHE_SLOTS 64
 
@@ -42,6 +58,7 @@ struct fat_cache_slot {
 
 struct fat_cache {
     uint32_t chunk; /* bytes per chunk: max(4096, unit) */
+    unsigned last;  /* the slot used last, looked at first */
     uint64_t clock;
     struct fat_cache_slot slot[FAT_CACHE_SLOTS];
     uint64_t hits, misses;

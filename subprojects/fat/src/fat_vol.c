@@ -122,6 +122,57 @@ int fat_vol_mount(struct fat_vol *v, const struct fat_dev *dev, uint64_t base, u
 void fat_vol_unmount(struct fat_vol *v)
 {
     fat_cache_fini(&v->cache, &v->dev);
+    fat_dev_release(&v->dev, v->bounce);
+    v->bounce = NULL;
+}
+
+/* A file read at off into buf.  Small reads (up to half the window) are
+ * served from a window of FAT_BOUNCE_BYTES read at once from where the
+ * first of them starts: the bytes after a file on disk are mostly the
+ * next clusters of it or the next file (mira-fat make and mcopy write
+ * files in consecutive clusters), so a walk reading every file makes one
+ * request per window instead of one or more per file.  Larger aligned
+ * reads go straight into the caller's buffer, larger unaligned ones
+ * through the window's buffer in pieces.  A fiber that finds the buffer
+ * lent to another one's read (which waits) reads on its own. */
+static int data_read(struct fat_vol *v, uint64_t off, void *buf, size_t len)
+{
+    uint64_t u = v->dev.unit;
+    size_t cap = FAT_BOUNCE_BYTES < u ? (size_t)u : FAT_BOUNCE_BYTES;
+    if (u <= 1 || v->bounce_busy)
+        return fat_dev_read(&v->dev, off, buf, len);
+    if (off > v->dev.size || len > v->dev.size - off)
+        return MIRA_ECORRUPT;
+    if (v->window_len != 0 && off >= v->window_off &&
+        off + len <= v->window_off + v->window_len) {
+        memcpy(buf, v->bounce + (off - v->window_off), len);
+        return 0;
+    }
+    bool aligned = off % u == 0 && len % u == 0 && (uintptr_t)buf % u == 0;
+    if (len > cap / 2 && aligned)
+        return fat_dev_read(&v->dev, off, buf, len);
+    if (v->bounce == NULL) {
+        v->bounce = fat_dev_alloc(&v->dev, cap);
+        if (v->bounce == NULL)
+            return MIRA_ENOMEM;
+    }
+    int r;
+    v->bounce_busy = true;
+    v->window_len = 0;
+    uint64_t start = off - off % u;
+    uint64_t n = v->dev.size - start < cap ? v->dev.size - start : cap; /* size: whole units */
+    if (len > cap / 2 || off + len > start + n) {
+        r = fat_dev_read_via(&v->dev, off, buf, len, v->bounce);
+    } else {
+        r = v->dev.read(v->dev.ctx, start, v->bounce, (size_t)n);
+        if (r == 0) {
+            v->window_off = start;
+            v->window_len = (uint32_t)n;
+            memcpy(buf, v->bounce + (off - start), len);
+        }
+    }
+    v->bounce_busy = false;
+    return r;
 }
 
 struct fat_node fat_vol_root(const struct fat_vol *v)
@@ -485,8 +536,8 @@ long fat_vol_read(struct fat_vol *v, const struct fat_node *f, uint64_t offset,
         uint64_t n = run * cb - in;
         if (n > want)
             n = want;
-        r = fat_dev_read(&v->dev, v->data_off + (uint64_t)(c - FAT_FIRST_CLUSTER) * cb + in,
-                         out + done, (size_t)n);
+        r = data_read(v, v->data_off + (uint64_t)(c - FAT_FIRST_CLUSTER) * cb + in,
+                      out + done, (size_t)n);
         if (r < 0)
             return io(v, r);
         done += (size_t)n;

@@ -52,6 +52,10 @@ struct fat_vol {
     uint64_t data_off;       /* byte offset of cluster 2 */
     struct fat_hint hint[FAT_HINTS];
     unsigned next_hint;
+    uint8_t *bounce;         /* fat_vol_read's window (and bounce) buffer, made on first use */
+    bool bounce_busy;        /* lent to a read that waits (another fiber's) */
+    uint64_t window_off;     /* the device bytes bounce holds: window_len from here */
+    uint32_t window_len;     /* 0: none */
     const char *why;         /* the reason of the last MIRA_ECORRUPT */
 };
 

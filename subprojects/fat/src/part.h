@@ -10,7 +10,8 @@
 
 /* Which partition: FAT_PART_AUTO (the whole disk if it is a FAT volume,
  * else the first FAT partition), FAT_PART_WHOLE (the whole disk), or a
- * partition number from 1 (MBR: entries 1-4; GPT: entry number). */
+ * partition number from 1 (MBR: entries 1-4, then the logical partitions
+ * of extended ones from 5, as Linux numbers them; GPT: entry number). */
 #define FAT_PART_AUTO  (-1)
 #define FAT_PART_WHOLE 0
 
@@ -22,9 +23,12 @@ struct fat_part {
 
 /* fat_part_find: the volume to use on d, whose logical blocks (MBR and GPT
  * units) are lba bytes (a power of two, 512 to 65536), into *out.
- * Returns 0, MIRA_ENOENT (no such or no FAT partition; *why says), 
- * MIRA_ECORRUPT (a table that overlaps, leaves the disk or fails its CRC;
- * *why says), MIRA_ENOMEM or the device's error. */
+ * Returns 0, MIRA_ENOENT (no such or no FAT partition; *why says),
+ * MIRA_ECORRUPT (a table that overlaps, leaves the disk or fails its CRC,
+ * an EBR chain that loops or leaves its extended partition, a GPT whose
+ * primary and backup are both damaged or disagree; *why says), MIRA_ENOMEM
+ * or the device's error.  A damaged primary GPT with a good backup (the
+ * disk's last LBA) is read through the backup. */
 int fat_part_find(const struct fat_dev *d, uint32_t lba, int want, struct fat_part *out,
                   const char **why);
 

@@ -7,7 +7,9 @@
  *   --kv0-partition=auto   the whole disk if it holds a FAT volume, else
  *                          the first partition of a FAT type (default)
  *   --kv0-partition=none   the whole disk
- *   --kv0-partition=N      partition N (MBR: 1-4; GPT: the entry number)
+ *   --kv0-partition=N      partition N (MBR: 1-4 primary, 5 on the logical
+ *                          ones of an extended partition; GPT: the entry
+ *                          number; a damaged primary GPT: its backup)
  * Keys are paths; names are the long names as UTF-8 (a name also matches
  * its 8.3 short name, and ASCII letters match in either case).  A corrupt
  * image (a nonsense boot sector, a truncated image, a cluster chain that
