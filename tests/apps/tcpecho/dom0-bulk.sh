@@ -8,9 +8,11 @@
 # seconds (a deadlock guard, not a figure) it shows the connection's state
 # (ss -tni: window, retransmissions) and where the guest's vCPU is
 # (xenctx), and gives up.  In the rig (Xen under
-# QEMU's TCG) 10 MiB came back in 14 s (711 KiB/s) on a quiet machine and
-# in 24-40 s with other rigs running.  It used to stall: the guest halted
-# for good in its log's wait for console room (platform/xen/diag.c; see
+# QEMU's TCG) 10 MiB came back in 2.5-16 s on a quiet machine and in
+# 24-40 s with other rigs running (load 10 on 2 cores).  A 10 MiB echo once
+# stalled here (not done in 240 s, never seen since); with a guest that
+# logs while dom0 is too slow to drain its console, the guest halted for
+# good in the log's wait for console room (platform/xen/diag.c, fixed; see
 # tests/xen/guests/biglog).
 SIZE=10485760
 LIMIT=200
