@@ -110,7 +110,11 @@ static void icmp_error_input(struct tcpip_stack *s, struct mira_pbuf *p)
                mira_icmp_parse_quote(&msg, &q, &why) < 0) {
         tcpip_count_drop(s, why);
     } else if (q.proto == MIRA_IPV4_PROTO_TCP && q.src == s->cfg.addr) {
-        tcpip_tcp_icmp_error(s, q.src, q.dst, msg.type, msg.code, q.data, q.data_len);
+        /* The next-hop MTU of a "fragmentation needed" (RFC 1191 4) is
+         * where an echo has its sequence number. */
+        uint16_t mtu = msg.type == MIRA_ICMP_DEST_UNREACH &&
+                               msg.code == MIRA_ICMP_UNREACH_FRAG_NEEDED ? msg.seq : 0;
+        tcpip_tcp_icmp_error(s, q.src, q.dst, msg.type, msg.code, mtu, q.data, q.data_len);
     }
     mira_pbuf_free(p);
 }
@@ -275,7 +279,9 @@ static int push_header(struct tcpip_stack *s, struct mira_pbuf **pp, mira_ipv4_t
     uint8_t *b = mira_pbuf_push(pp, MIRA_IPV4_HDR_LEN);
     if (b == NULL)
         return MIRA_ENOMEM;
-    struct mira_ipv4_hdr h = { .hdr_len = MIRA_IPV4_HDR_LEN, .id = id, .mf = mf,
+    /* TCP goes with DF: path MTU discovery (RFC 1191; tcp_cb_path_mtu). */
+    bool df = proto == MIRA_IPV4_PROTO_TCP && frag_off == 0 && !mf;
+    struct mira_ipv4_hdr h = { .hdr_len = MIRA_IPV4_HDR_LEN, .id = id, .mf = mf, .df = df,
                                .frag_off = frag_off, .ttl = 64, .proto = proto,
                                .src = src, .dst = dst };
     if (mira_ipv4_build(b, MIRA_IPV4_HDR_LEN, &h, len) < 0)

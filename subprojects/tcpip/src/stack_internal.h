@@ -96,11 +96,11 @@ void tcpip_tcp_input(struct tcpip_stack *s, mira_ipv4_t src, mira_ipv4_t dst,
 
 /* tcpip_tcp_icmp_error: an ICMP error about a TCP segment we sent (type 3
  * destination unreachable, code 4 fragmentation needed with the next-hop
- * MTU in the message; type 11 time exceeded).  src/dst: the quoted
- * datagram's (ours, then the peer's); quoted_tcp: its first len (>= 8)
- * bytes of TCP header. */
+ * MTU in the message: mtu, else 0; type 11 time exceeded).  src/dst: the
+ * quoted datagram's (ours, then the peer's); quoted_tcp: its first len
+ * (>= 8) bytes of TCP header. */
 void tcpip_tcp_icmp_error(struct tcpip_stack *s, mira_ipv4_t src, mira_ipv4_t dst, uint8_t type,
-                          uint8_t code, const uint8_t *quoted_tcp, size_t len);
+                          uint8_t code, uint16_t mtu, const uint8_t *quoted_tcp, size_t len);
 
 /* The mira/driver/stack.h TCP ops, with its signatures and close/free
  * split (runtime/src/stack.c calls them). */

@@ -1454,3 +1454,30 @@ const char *tcp_cb_check(const struct tcp_cb *cb)
         return "MSS not reduced by the timestamps";
     return NULL;
 }
+
+/* --- path MTU (RFC 1191, RFC 5927) --- */
+
+bool tcp_cb_path_mtu(struct tcp_cb *cb, uint32_t seq, uint32_t mtu, mira_time_t now)
+{
+    if (cb->state < TCP_ESTABLISHED || cb->state == TCP_TIME_WAIT || mtu == 0)
+        return false;
+    /* RFC 5927 4.1: only a segment still in flight can have been too big. */
+    if (tcp_seq_lt(seq, cb->snd_una) || !tcp_seq_lt(seq, cb->snd_max))
+        return false;
+    if (mtu < TCP_PMTU_MIN)
+        mtu = TCP_PMTU_MIN;
+    /* 20 bytes of IPv4 and 20 of TCP: data segments carry no options. */
+    uint32_t mss = mtu - 40;
+    if (mss >= cb->snd_mss)
+        return false; /* RFC 1191 6.3: never raised by an ICMP message */
+    cb->snd_mss = (uint16_t)mss;
+    /* Everything in flight was sent too big: go back and send it again
+     * now, within the same window (RFC 1191 6.5). */
+    cb->snd_nxt = cb->snd_una;
+    cb->rtt_timing = false;
+    cb->stat_rexmit++;
+    output(cb, now);
+    cb->rtx_at = cb->snd_una == cb->snd_max ? NEVER : mira_time_add(now, cb->rto);
+    timers_update(cb, now);
+    return true;
+}

@@ -330,4 +330,21 @@ bool tcp_rst_reply(const struct mira_tcp_hdr *h, struct mira_tcp_hdr *rst);
  * timestamps); NULL when they hold, else which broke. */
 const char *tcp_cb_check(const struct tcp_cb *cb);
 
+/* Path MTU discovery (RFC 1191 for TCP; RFC 5927 4.1 checks).  The
+ * smallest next-hop MTU believed: lower ones are taken as this (RFC 1122's
+ * 576, so an ICMP forger cannot shrink segments to a few bytes; Linux's
+ * floor is 552). */
+#define TCP_PMTU_MIN 576u
+
+/* tcp_cb_path_mtu: an ICMP "fragmentation needed" (type 3 code 4) said a
+ * segment we sent from seq did not fit a next hop of mtu bytes (0: the
+ * router did not say, RFC 1191 5: ignored).  Taken only when the
+ * connection is synchronized and seq is in flight (SND.UNA <= seq <
+ * SND.MAX, RFC 5927 4.1) and the MSS it gives (mtu - 40, at least
+ * TCP_PMTU_MIN - 40) is below the one in use: then the MSS drops to it
+ * and what is in flight is sent again at once in segments that fit (not a
+ * congestion signal: the window stays; Karn's rule holds).  Returns true
+ * when the MSS changed. */
+bool tcp_cb_path_mtu(struct tcp_cb *cb, uint32_t seq, uint32_t mtu, mira_time_t now);
+
 #endif

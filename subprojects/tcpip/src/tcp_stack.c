@@ -803,7 +803,7 @@ out:
 }
 
 void tcpip_tcp_icmp_error(struct tcpip_stack *s, mira_ipv4_t src, mira_ipv4_t dst, uint8_t type,
-                          uint8_t code, const uint8_t *quoted_tcp, size_t len)
+                          uint8_t code, uint16_t mtu, const uint8_t *quoted_tcp, size_t len)
 {
     struct tcpip_tcp *t = tcp_of(s);
     if (t == NULL || len < 8)
@@ -821,6 +821,10 @@ void tcpip_tcp_icmp_error(struct tcpip_stack *s, mira_ipv4_t src, mira_ipv4_t ds
         tcp_cb_drop(&c->cb, MIRA_ECONNREFUSED);
         conn_after(c);
     }
+    /* Fragmentation needed: path MTU discovery (RFC 1191; the checks are
+     * tcp_cb_path_mtu's). */
+    if (type == 3 && code == 4 && tcp_cb_path_mtu(&c->cb, seq, mtu, now()))
+        conn_after(c);
 }
 
 /* --- listeners --- */

@@ -14,7 +14,9 @@
 /* Halts the guest until some event channel event is pending or the
  * monotonic clock reaches deadline (MIRA_TIME_NEVER: no deadline), then
  * returns without dispatching the events (mira_evtchn_dispatch does).
- * May return early.  Without Xen it spins until the deadline. */
+ * May return early; returns at once while an event is pending and not
+ * yet dispatched, so a caller that waits in a loop must dispatch (else it
+ * spins).  Without Xen it spins until the deadline. */
 void mira_xen_idle_until(mira_time_t deadline);
 
 #endif

@@ -4,12 +4,15 @@
  * log, or QEMU's debugcon file without Xen) and to the console ring.
  *
  * It never waits on a fiber, so panics and traps can use it: when the
- * ring is full it halts the whole guest 1 ms at a time, and drops the rest
- * if nobody has read the console for 2 s.  The last line is kept for the
- * crash report in xenstore (shutdown.c).
+ * ring is full it halts the whole guest 1 ms at a time, dispatching the
+ * events that end each halt (as mira_xen_console_ring_flush does: an event
+ * left pending would keep the next halt from ever ending), and drops the
+ * rest if nobody has read the console for 2 s.  The last line is kept for
+ * the crash report in xenstore (shutdown.c).
  */
 #include <mira/xen/console_ring.h>
 #include <mira/xen/debugcon.h>
+#include <mira/xen/evtchn.h>
 #include <mira/xen/idle.h>
 #include "../../platform.h"
 #include "xen_internal.h"
@@ -54,6 +57,7 @@ void mira_platform_diag_write(const char *buf, size_t len)
                 deadline = mira_platform_monotonic() + MIRA_SECONDS(2);
             else if (mira_platform_monotonic() > deadline)
                 return; /* nobody reads the console: drop the rest */
+            mira_evtchn_dispatch();
             mira_xen_idle_until(mira_platform_monotonic() + MIRA_MILLISECONDS(1));
         }
     }

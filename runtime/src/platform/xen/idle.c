@@ -47,7 +47,12 @@ void mira_xen_idle_until(mira_time_t deadline)
         return;
     }
     volatile struct vcpu_info *v = mira_xen_vcpu_info;
-    if (v->evtchn_upcall_pending)
+    /* An event still pending (not yet dispatched) means no new one can end
+     * a halt: Xen raises the upcall only when a port's pending bit, and
+     * its word's bit in evtchn_pending_sel, go from 0 to 1 (2-level ABI).
+     * The entry stub cleared evtchn_upcall_pending when the first one came;
+     * halting now, even our own timer's VIRQ would never wake us. */
+    if (v->evtchn_upcall_pending || v->evtchn_pending_sel)
         return;
     if (deadline != MIRA_TIME_NEVER) {
         struct vcpu_set_singleshot_timer t = {
@@ -56,7 +61,7 @@ void mira_xen_idle_until(mira_time_t deadline)
         };
         MIRA_HYPERVISOR_vcpu_op(VCPUOP_set_singleshot_timer, 0, &t);
     }
-    if (v->evtchn_upcall_pending)
+    if (v->evtchn_upcall_pending || v->evtchn_pending_sel)
         return;
     mira_xen_halts++;
     __asm__ volatile("sti; hlt; cli" ::: "memory");
