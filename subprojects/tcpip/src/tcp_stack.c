@@ -20,8 +20,10 @@
 #include <mira/random.h>
 #include <mira/runtime.h>
 #include <mira/timer.h>
+#include <mira/tcpip/csum.h>
 #include <mira/tcpip/tcp.h>
 #include <mira/tcpip/wire_ipv4.h>
+#include <mira/tcpip/wire_tcp.h>
 
 #include "stack_internal.h"
 #include "tcp_cb.h"
@@ -32,8 +34,11 @@
 MIRA_PARAM_DECLARE(tcp_sndbuf, "*-tcp-sndbuf", "131072",
                    "bytes a TCP connection queues for sending (1024..67108864)");
 MIRA_PARAM_DECLARE(tcp_rcvbuf, "*-tcp-rcvbuf", "131072",
-                   "bytes a TCP connection keeps received and unread: its largest window "
-                   "(1024..67108864)");
+                   "bytes a TCP connection keeps received and unread at first: its first "
+                   "window (1024..67108864)");
+MIRA_PARAM_DECLARE(tcp_rcvbuf_max, "*-tcp-rcvbuf-max", "4194304",
+                   "the receive buffer grows toward the bandwidth-delay product up to this "
+                   "(bytes; at most 67108864; below tcp-rcvbuf: no growth)");
 MIRA_PARAM_DECLARE(tcp_backlog, "*-tcp-backlog", "64",
                    "default per listener: connections in the handshake, and established "
                    "ones not yet accepted (each)");
@@ -49,8 +54,9 @@ MIRA_PARAM_DECLARE(tcp_msl, "*-tcp-msl-ms", "30000",
 #define TCP_HASH_SIZE 256
 #define EPHEMERAL_LOW 49152u
 #define EPHEMERAL_COUNT 16384u
-/* A segment's header and data must fit in one page piece (see conn_output). */
-#define MSS_ONE_PIECE 3900u
+/* The most data in one segment: what an IPv4 datagram carries after a TCP
+ * header with 40 bytes of options (a TSO frame too). */
+#define SEG_DATA_MAX (65535u - 20u - 60u)
 
 struct tcp_listener;
 
@@ -66,6 +72,13 @@ struct tcp_conn {
     int out_err;                   /* the last output error, for connect */
     struct mira_timer timer;
     struct mira_waitq rq, wq, sq;  /* readers, writers, connect */
+    /* Zero-copy output: segments point into the send ring (tx_release). */
+    unsigned lent;                 /* packets still pointing into it */
+    bool dead;                     /* released while lent: the last one frees it */
+    uint8_t *rcv_mem;              /* a grown receive ring (malloc), else NULL */
+    /* Receive-buffer auto-tuning (rcv_tune): bytes the app took since tune_at. */
+    mira_time_t tune_at;
+    uint32_t tune_bytes;
 };
 
 struct tcp_listener {
@@ -84,7 +97,9 @@ struct tcpip_tcp {
     struct tcp_listener *listeners;
     uint8_t isn_key[16];
     struct tcp_config cfg;
-    unsigned long sndbuf, rcvbuf, backlog, max_conns;
+    unsigned long sndbuf, rcvbuf, rcvbuf_max, backlog, max_conns;
+    bool tx_csum;                  /* the netif finishes our checksums */
+    bool tso;                      /* ... and cuts our TSO frames */
 };
 
 static struct tcpip_tcp *tcp_of(struct tcpip_stack *s)
@@ -153,28 +168,86 @@ static struct tcp_listener *listener_find(struct tcpip_tcp *t, uint16_t port)
 
 /* --- output --- */
 
-/* Sends one TCP segment (header h, data_len bytes of ring r from off)
- * from laddr to raddr.  A lost allocation is a lost segment: the
- * retransmission timer covers it. */
-static int send_segment(struct tcpip_stack *s, mira_ipv4_t laddr, mira_ipv4_t raddr,
-                        const struct mira_tcp_hdr *h, const struct tcp_ring *r, uint32_t off,
+/* The memory of c (the block with its rings), once nothing needs it. */
+static void conn_memory_free(struct tcp_conn *c)
+{
+    free(c->rcv_mem);
+    free(c);
+}
+
+/* A packet that pointed into c's send ring is gone (mira_pbuf_wrap). */
+static void tx_release(void *base, void *arg)
+{
+    (void)base;
+    struct tcp_conn *c = arg;
+    if (--c->lent == 0 && c->dead)
+        conn_memory_free(c);
+}
+
+/* Sends one TCP segment (header h, data_len bytes of c's send ring from
+ * off; c is NULL for a RST without a connection) from laddr to raddr.
+ * The data is not copied: the packet's data pieces point into the ring,
+ * where acknowledged bytes only are ever overwritten (a packet still held
+ * then, in an ARP queue, carries stale bytes of a range the peer has, and
+ * is dropped as old or as a bad sum).  The checksum is left to the device
+ * when it offers to finish it; a segment longer than the MSS is a TSO
+ * frame.  A lost allocation is a lost segment: the retransmission timer
+ * covers it. */
+static int send_segment(struct tcpip_tcp *t, struct tcp_conn *c, mira_ipv4_t laddr,
+                        mira_ipv4_t raddr, const struct mira_tcp_hdr *h, uint32_t off,
                         uint32_t data_len)
 {
+    struct tcpip_stack *s = t->s;
     int olen = mira_tcp_options_len(&h->opts);
     if (olen < 0)
         mira_panic("tcpip: TCP options that do not encode");
     size_t hlen = MIRA_TCP_HDR_LEN + (size_t)olen;
-    struct mira_pbuf *p = mira_pbuf_alloc(hlen + data_len, MIRA_TCPIP_HEADROOM);
+    struct mira_pbuf *p = mira_pbuf_alloc(hlen, MIRA_TCPIP_HEADROOM);
     if (p == NULL)
         return MIRA_ENOMEM;
-    if (p->next != NULL) { /* cannot happen with the MSS clamped to one page */
-        mira_pbuf_free(p);
-        return MIRA_ENOMEM;
-    }
-    if (data_len > 0)
-        tcp_ring_copy_out(r, off, p->data + hlen, data_len);
-    if (mira_tcp_build(p->data, p->len, h, laddr, raddr, data_len) < 0)
+    if (mira_tcp_build(p->data, hlen, h, laddr, raddr, 0) < 0)
         mira_panic("tcpip: a TCP segment that does not build");
+    uint32_t data_sum = 0;
+    if (data_len > 0) {
+        const struct tcp_ring *r = &c->cb.snd;
+        uint32_t pos = (uint32_t)(((uint64_t)r->head + off) % r->cap);
+        for (uint32_t done = 0; done < data_len;) {
+            uint32_t n = data_len - done;
+            if (n > r->cap - pos)
+                n = r->cap - pos;
+            struct mira_pbuf *d = mira_pbuf_wrap(r->buf, r->cap, pos, n, tx_release, c);
+            if (d == NULL) {
+                mira_pbuf_free(p);
+                return MIRA_ENOMEM;
+            }
+            c->lent++;
+            if (!t->tx_csum)
+                data_sum = mira_csum_partial_at(r->buf + pos, n, done, data_sum);
+            mira_pbuf_cat(p, d);
+            done += n;
+            pos = 0;
+        }
+    }
+    uint32_t pseudo = mira_csum_pseudo_ipv4(laddr, raddr, MIRA_IPV4_PROTO_TCP,
+                                            (uint16_t)(hlen + data_len));
+    uint8_t *field = p->data + MIRA_TCP_OFF_CHECKSUM;
+    mira_store_be16(field, 0);
+    if (t->tx_csum) {
+        /* The device sums from the TCP header on and adds to the field,
+         * which holds the pseudo-header's sum (folded, not complemented). */
+        mira_store_be16(field, (uint16_t)~mira_csum_finish(pseudo));
+        p->offload.flags = MIRA_PBUF_CSUM_PARTIAL;
+        p->offload.csum_start = 0;
+        p->offload.csum_offset = MIRA_TCP_OFF_CHECKSUM;
+        if (c != NULL && t->tso && data_len > c->cb.snd_mss) {
+            p->offload.gso_type = MIRA_PBUF_GSO_TCPV4;
+            p->offload.gso_size = c->cb.snd_mss;
+            p->offload.hdr_len = (uint16_t)hlen;
+        }
+    } else {
+        uint32_t sum = mira_csum_add(pseudo, mira_csum_partial(p->data, hlen, 0));
+        mira_store_be16(field, mira_csum_finish(mira_csum_add(sum, data_sum)));
+    }
     return tcpip_ipv4_output(s, laddr, raddr, MIRA_IPV4_PROTO_TCP, p);
 }
 
@@ -182,18 +255,19 @@ static void conn_output(void *ctx, struct tcp_cb *cb, const struct mira_tcp_hdr 
                         uint32_t len)
 {
     struct tcp_conn *c = ctx;
-    int r = send_segment(c->t->s, c->c.local.addr, c->c.peer.addr, h, &cb->snd, off, len);
+    (void)cb;
+    int r = send_segment(c->t, c, c->c.local.addr, c->c.peer.addr, h, off, len);
     if (r < 0)
         c->out_err = r;
 }
 
 /* The RST for a segment no connection takes (3.10.7.1). */
-static void send_reset(struct tcpip_stack *s, mira_ipv4_t laddr, mira_ipv4_t raddr,
+static void send_reset(struct tcpip_tcp *t, mira_ipv4_t laddr, mira_ipv4_t raddr,
                        const struct mira_tcp_hdr *h)
 {
     struct mira_tcp_hdr rst;
     if (tcp_rst_reply(h, &rst))
-        send_segment(s, laddr, raddr, &rst, NULL, 0, 0);
+        send_segment(t, NULL, laddr, raddr, &rst, 0, 0);
 }
 
 /* --- a connection's life --- */
@@ -228,7 +302,10 @@ static void conn_release(struct tcp_conn *c)
     *pp = c->hnext;
     t->conns--;
     mira_timer_fini(&c->timer);
-    free(c);
+    if (c->lent > 0)
+        c->dead = true;
+    else
+        conn_memory_free(c);
 }
 
 /* After every event of c's control block: wake whoever it concerns, move
@@ -298,8 +375,8 @@ static struct tcp_conn *conn_new(struct tcpip_tcp *t, mira_ipv4_t laddr, uint16_
     mira_waitq_init(&c->sq, false);
     struct tcp_config cfg = t->cfg;
     uint32_t mss = tcpip_mss_for(t->s, raddr);
-    if (mss > MSS_ONE_PIECE)
-        mss = MSS_ONE_PIECE;
+    if (mss > SEG_DATA_MAX)
+        mss = SEG_DATA_MAX;
     if (mss < 64)
         mss = 64;
     cfg.mss = cfg.mss_max_send = (uint16_t)mss;
@@ -326,6 +403,7 @@ int tcpip_tcp_init(struct tcpip_stack *s)
     unsigned long retries, syn_retries, msl;
     if (uint_param(name, "tcp-sndbuf", "131072", 1024, 64ul << 20, &t->sndbuf) < 0 ||
         uint_param(name, "tcp-rcvbuf", "131072", 1024, 64ul << 20, &t->rcvbuf) < 0 ||
+        uint_param(name, "tcp-rcvbuf-max", "4194304", 0, 64ul << 20, &t->rcvbuf_max) < 0 ||
         uint_param(name, "tcp-backlog", "64", 1, 65535, &t->backlog) < 0 ||
         uint_param(name, "tcp-max-conns", "1024", 1, 1000000, &t->max_conns) < 0 ||
         uint_param(name, "tcp-retries", "12", 1, 100, &retries) < 0 ||
@@ -337,6 +415,16 @@ int tcpip_tcp_init(struct tcpip_stack *s)
     t->cfg.max_retries = (unsigned)retries;
     t->cfg.max_syn_retries = (unsigned)syn_retries;
     t->cfg.msl = MIRA_MILLISECONDS(msl);
+    if (t->rcvbuf_max < t->rcvbuf)
+        t->rcvbuf_max = t->rcvbuf;
+    t->cfg.rcvbuf_max = (uint32_t)t->rcvbuf_max;
+    /* The netif's offloads: checksums finished by the device, and TSO
+     * (which needs them) for segments of up to SEG_DATA_MAX bytes. */
+    const struct mira_netif_info *info = tcpip_netif_info(s);
+    t->tx_csum = (info->offloads & MIRA_NETIF_TX_CSUM) != 0;
+    t->tso = t->tx_csum && (info->offloads & MIRA_NETIF_TSO4) &&
+             info->gso_max >= MIRA_ETH_HLEN + 20u + 60u + SEG_DATA_MAX;
+    t->cfg.seg_max = t->tso ? SEG_DATA_MAX : 0;
     mira_random_bytes(t->isn_key, sizeof(t->isn_key));
     tcpip_set_tcp_state(s, t);
     return MIRA_OK;
@@ -352,7 +440,10 @@ void tcpip_tcp_fini(struct tcpip_stack *s)
             struct tcp_conn *c = t->hash[i];
             t->hash[i] = c->hnext;
             mira_timer_fini(&c->timer);
-            free(c);
+            if (c->lent > 0)
+                c->dead = true; /* freed with the last packet that points into it */
+            else
+                conn_memory_free(c);
         }
     }
     while (t->listeners != NULL) {
@@ -364,39 +455,105 @@ void tcpip_tcp_fini(struct tcpip_stack *s)
     free(t);
 }
 
-/* Segments: make it contiguous, check it, find its connection or
- * listener, else answer with a RST. */
+/* Sums len bytes of chain p from byte off on (pieces at odd offsets too). */
+static uint32_t chain_sum(const struct mira_pbuf *p, size_t off, size_t len, uint32_t sum)
+{
+    size_t pos = 0;
+    for (; p != NULL && len > 0; p = p->next) {
+        if (off >= p->len) {
+            off -= p->len;
+            continue;
+        }
+        size_t n = p->len - off < len ? p->len - off : len;
+        sum = mira_csum_partial_at(p->data + off, n, pos, sum);
+        pos += n;
+        len -= n;
+        off = 0;
+    }
+    return sum;
+}
+
+/* Hands segment h (its header in seg's first piece, its data from there
+ * on through seg's pieces) to c's control block.  Data in several pieces
+ * (a coalesced 64 KiB segment read into pages) goes in as the consecutive
+ * segments it is made of, one per piece, so that the control block copies
+ * each straight from the packet (into the app's buffer or the ring). */
+static enum tcp_input_result conn_input(struct tcp_conn *c, struct mira_tcp_hdr *h,
+                                        const struct mira_pbuf *seg, mira_time_t at)
+{
+    size_t first = seg->len - h->hdr_len;
+    if (h->data_len <= first)
+        return tcp_cb_input(&c->cb, h, at);
+    size_t total = h->data_len;
+    uint8_t flags = h->flags;
+    h->data_len = first;
+    if (flags & MIRA_TCP_SYN) {
+        /* Data on a SYN beyond the first piece: not taken (the peer sends
+         * it again), and so not its FIN either. */
+        h->flags = (uint8_t)(flags & ~MIRA_TCP_FIN);
+        return tcp_cb_input(&c->cb, h, at);
+    }
+    struct mira_tcp_hdr part = *h;
+    part.flags = (uint8_t)(flags & ~(MIRA_TCP_FIN | MIRA_TCP_PSH));
+    enum tcp_input_result r = tcp_cb_input(&c->cb, &part, at);
+    size_t done = first;
+    for (const struct mira_pbuf *q = seg->next; q != NULL && r == TCP_IN_DONE && done < total;
+         q = q->next) {
+        if (c->cb.state == TCP_CLOSED)
+            break;
+        part.seq = h->seq + (uint32_t)done;
+        part.data = q->data;
+        part.data_len = q->len < total - done ? q->len : total - done;
+        done += part.data_len;
+        part.flags = (uint8_t)(done == total ? flags : flags & ~(MIRA_TCP_FIN | MIRA_TCP_PSH));
+        r = tcp_cb_input(&c->cb, &part, at);
+    }
+    return r;
+}
+
+/* Segments: check the header (and the sum unless the device did), find
+ * its connection or listener, else answer with a RST.  The data stays in
+ * the packet's pieces. */
 void tcpip_tcp_input(struct tcpip_stack *s, mira_ipv4_t src, mira_ipv4_t dst,
                      struct mira_pbuf *seg)
 {
     struct tcpip_tcp *t = tcp_of(s);
     size_t len = seg->tot_len;
-    uint8_t *copy = NULL;
-    const uint8_t *bytes;
-    if (seg->len >= len) {
-        bytes = seg->data;
-    } else if (len <= MIRA_PBUF_HEADROOM_MAX && mira_pbuf_pullup(&seg, len) != NULL) {
-        bytes = seg->data;
-    } else {
-        copy = malloc(len ? len : 1);
-        if (copy == NULL) {
+    struct mira_tcp_hdr h;
+    enum mira_tcpip_drop why = MIRA_DROP_TCP_SHORT;
+    uint8_t *b = mira_pbuf_pullup(&seg, len < MIRA_TCP_HDR_LEN ? len : MIRA_TCP_HDR_LEN);
+    if (b != NULL && len >= MIRA_TCP_HDR_LEN) {
+        size_t hlen = (size_t)(b[MIRA_TCP_OFF_DOFF] >> 4) * 4;
+        if (hlen > MIRA_TCP_HDR_LEN && hlen <= len)
+            b = mira_pbuf_pullup(&seg, hlen);
+    }
+    if (t == NULL) {
+        mira_pbuf_free(seg);
+        return;
+    }
+    if (b == NULL) {
+        tcpip_count_drop(s, why);
+        mira_pbuf_free(seg);
+        return;
+    }
+    if (!(seg->offload.flags & MIRA_PBUF_CSUM_VALID) && len >= MIRA_TCP_HDR_LEN &&
+        len <= 65535u - 20u) {
+        uint32_t sum = mira_csum_pseudo_ipv4(src, dst, MIRA_IPV4_PROTO_TCP, (uint16_t)len);
+        if (mira_csum_finish(chain_sum(seg, 0, len, sum)) != 0) {
+            tcpip_count_drop(s, MIRA_DROP_TCP_CHECKSUM);
             mira_pbuf_free(seg);
             return;
         }
-        mira_pbuf_copy_out(seg, 0, copy, len);
-        bytes = copy;
     }
-    struct mira_tcp_hdr h;
-    enum mira_tcpip_drop why = MIRA_DROP_NONE;
-    if (t == NULL || mira_tcp_parse(bytes, len, src, dst, &h, &why) < 0) {
-        if (t != NULL)
-            tcpip_count_drop(s, why);
-        goto out;
+    if (mira_tcp_parse_header(b, seg->len, len, &h, &why) < 0) {
+        tcpip_count_drop(s, why);
+        mira_pbuf_free(seg);
+        return;
     }
     mira_time_t at = now();
     struct tcp_conn *c = conn_find(t, dst, h.dport, src, h.sport);
     if (c != NULL) {
-        if (tcp_cb_input(&c->cb, &h, at) != TCP_IN_REOPEN) {
+        if (conn_input(c, &h, seg, at) != TCP_IN_REOPEN) {
             conn_after(c);
             goto out;
         }
@@ -406,11 +563,11 @@ void tcpip_tcp_input(struct tcpip_stack *s, mira_ipv4_t src, mira_ipv4_t dst,
     }
     struct tcp_listener *l = listener_find(t, h.dport);
     if (l == NULL || tcpip_addr(s) != dst) {
-        send_reset(s, dst, src, &h);
+        send_reset(t, dst, src, &h);
         goto out;
     }
     if ((h.flags & (MIRA_TCP_SYN | MIRA_TCP_ACK | MIRA_TCP_RST)) != MIRA_TCP_SYN) {
-        send_reset(s, dst, src, &h);
+        send_reset(t, dst, src, &h);
         goto out;
     }
     if (l->half >= l->backlog || l->queued >= l->backlog)
@@ -421,10 +578,9 @@ void tcpip_tcp_input(struct tcpip_stack *s, mira_ipv4_t src, mira_ipv4_t dst,
     c->listener = l;
     l->half++;
     tcp_cb_listen(&c->cb, tcp_isn(t->isn_key, dst, h.dport, src, h.sport, at));
-    tcp_cb_input(&c->cb, &h, at);
+    conn_input(c, &h, seg, at);
     conn_after(c);
 out:
-    free(copy);
     mira_pbuf_free(seg);
 }
 
@@ -594,14 +750,52 @@ static long dead(const struct tcp_conn *c)
     return c->cb.error == MIRA_ETIMEDOUT ? MIRA_ETIMEDOUT : MIRA_ECLOSED;
 }
 
+/* Receive-buffer auto-tuning, after the app took n bytes (Linux's
+ * tcp_rmem model, "dynamic right-sizing"): once per round trip (the
+ * smoothed RTT, or 1 ms before there is one) look at what the app took in
+ * it; when that is more than half the ring, the window was what held the
+ * sender back: the ring doubles (at least to twice that amount), up to
+ * --<dev>-tcp-rcvbuf-max.  The window then opens with the next ACK. */
+static void rcv_tune(struct tcp_conn *c, size_t n)
+{
+    struct tcp_cb *cb = &c->cb;
+    uint32_t cap = cb->rcv.cap, most = cb->cfg.rcvbuf_max;
+    if (cap >= most)
+        return;
+    mira_time_t at = now();
+    c->tune_bytes += (uint32_t)n;
+    mira_time_t rtt = cb->have_rtt && cb->srtt > 0 ? cb->srtt : MIRA_MILLISECONDS(1);
+    if (c->tune_at == 0)
+        c->tune_at = at;
+    if (at - c->tune_at < rtt)
+        return;
+    uint32_t took = c->tune_bytes;
+    c->tune_at = at;
+    c->tune_bytes = 0;
+    if (took <= cap / 2)
+        return;
+    uint64_t want = (uint64_t)cap * 2;
+    if (want < (uint64_t)took * 2)
+        want = (uint64_t)took * 2;
+    if (want > most)
+        want = most;
+    uint8_t *mem = malloc((size_t)want);
+    if (mem == NULL)
+        return; /* stays as it is */
+    tcp_cb_rcv_grow(cb, mem, (uint32_t)want);
+    free(c->rcv_mem);
+    c->rcv_mem = mem;
+}
+
 long tcpip_tcp_read(struct mira_tcp *cc, void *buf, size_t len, mira_time_t deadline)
 {
     struct tcp_conn *c = (struct tcp_conn *)cc;
-    for (bool timed_out = false;; timed_out = mira_wait_until(&c->rq, deadline) < 0) {
+    for (bool timed_out = false;;) {
         if (cc->sock.closed)
             return MIRA_ECLOSED;
         size_t n = tcp_cb_read(&c->cb, buf, len, now());
         if (n > 0) {
+            rcv_tune(c, n);
             conn_after(c);
             return (long)n;
         }
@@ -611,6 +805,20 @@ long tcpip_tcp_read(struct mira_tcp *cc, void *buf, size_t len, mira_time_t dead
             return dead(c);
         if (timed_out)
             return MIRA_ETIMEDOUT;
+        /* Wait with the buffer lent to the control block: data arriving
+         * meanwhile is copied into it straight from the packet. */
+        bool mine = c->cb.rd_buf == NULL && len > 0;
+        if (mine)
+            tcp_cb_reader(&c->cb, buf, len < UINT32_MAX ? (uint32_t)len : UINT32_MAX);
+        timed_out = mira_wait_until(&c->rq, deadline) < 0;
+        if (mine) {
+            uint32_t got = c->cb.rd_done;
+            tcp_cb_reader(&c->cb, NULL, 0);
+            if (got > 0) {
+                rcv_tune(c, got);
+                return (long)got;
+            }
+        }
     }
 }
 
