@@ -11,6 +11,13 @@ CASE:
                 back whole (sha256 equal both ways: 10 MiB each way) and
                 the app says "echoed 10485760 bytes".
   linux-server  the same with the app connecting to a Linux listener.
+                Both: the tap's offloads are negotiated (the driver's line
+                lists tx-csum tso4 rx-csum rx-gso) and used: the stack's
+                closing line counts GSO frames sent (TSO) and received
+                (coalesced segments) above 0.
+  no-offload    linux-client with --stack0-netif-offload=false (the fallback
+                of a kernel that refuses IFF_VNET_HDR): the same echo, the
+                driver says "offloads: none", no GSO frame either way.
   peer-reset    Linux resets the connection (SO_LINGER 0): the app's read
                 ends with "closed" after the bytes it had.
   peer-vanish   Linux stops reading (small SO_RCVBUF) so the app's echo
@@ -22,6 +29,7 @@ MIRA_TEST_WRAPPER, no leak).  Skipped (77) without root or ip.
 """
 import hashlib
 import os
+import re
 import shutil
 import signal
 import socket
@@ -89,7 +97,7 @@ def helper(case):
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     s.settimeout(30 * slow())
     s.connect((APP_ADDR, PORT))
-    if case == 'linux-client':
+    if case in ('linux-client', 'no-offload'):
         exchange(s)
         s.close()
     elif case == 'peer-reset':
@@ -147,7 +155,33 @@ def stop(p, name):
         p.kill()
         out, err = p.communicate()
     print(f'--- {name}: status {p.returncode} ---\n{out or ""}{err}---', flush=True)
+    p.err_text = err or ''
     return p.returncode
+
+
+def check_offloads(err, want):
+    """The driver's offloads line and the stack's GSO counts in the app's
+    stderr: used both ways (want True), or not at all."""
+    failures = []
+    m = re.search(r'\[netif-tap\] stack0-netif: plugged into .*offloads:(.*)$', err, re.M)
+    t = re.search(r'\[tcpip\] stack0: frames out (\d+) \(gso (\d+), \d+ bytes\), '
+                  r'in (\d+) \(gso (\d+), \d+ bytes\)', err)
+    if m is None or t is None:
+        return ['no offloads line or no frames line from the app']
+    offs = m.group(1).split()
+    gso_out, gso_in = int(t.group(2)), int(t.group(4))
+    print(f'offloads: {offs}; GSO frames out {gso_out}, in {gso_in}')
+    if want:
+        if offs != ['tx-csum', 'tso4', 'rx-csum', 'rx-gso']:
+            failures.append(f'offloads {offs}, expected tx-csum tso4 rx-csum rx-gso')
+        if gso_out == 0 or gso_in == 0:
+            failures.append(f'GSO frames out {gso_out}, in {gso_in}: an offload was not used')
+    else:
+        if offs != ['none']:
+            failures.append(f'offloads {offs}, expected none')
+        if gso_out != 0 or gso_in != 0:
+            failures.append(f'GSO frames out {gso_out}, in {gso_in} without offloads')
+    return failures
 
 
 def run_case(ns, exe, case):
@@ -164,6 +198,8 @@ def run_case(ns, exe, case):
             '--stack0-gateway=0.0.0.0', f'--port={PORT}']
     if case == 'peer-vanish':
         args.append('--stack0-tcp-retries=4')
+    if case == 'no-offload':
+        args.append('--stack0-netif-offload=false')
     helper_p = None
     if case == 'linux-server':
         helper_p = start(ns, me)
@@ -179,7 +215,7 @@ def run_case(ns, exe, case):
             if failures:
                 return failures
             helper_p = start(ns, me)
-        if case in ('linux-client', 'linux-server'):
+        if case in ('linux-client', 'linux-server', 'no-offload'):
             out, err = helper_p.communicate(timeout=300 * slow())
             print(f'--- linux ---\n{out}{err}---')
             sums = [l.split()[-1] for l in out.splitlines() if 'sha256' in l]
@@ -215,6 +251,8 @@ def run_case(ns, exe, case):
             helper_p.communicate()
     if status != 0:
         failures.append(f'the app ended with status {status}, expected 0')
+    if case in ('linux-client', 'linux-server', 'no-offload'):
+        failures += check_offloads(app.err_text, case != 'no-offload')
     print('\n'.join(['app lines:'] + lines.lines))
     return failures
 
