@@ -212,9 +212,7 @@ static uint32_t send_at_nxt(struct tcp_cb *cb, uint32_t max_len, bool force, mir
     uint32_t avail = cb->snd.len - off;
     /* With TSO, whole MSS multiples up to seg_max (a short tail only at
      * the end of what is queued, as one segment would be). */
-    uint32_t seg = cb->cfg.seg_max > cb->snd_mss ? cb->cfg.seg_max - cb->cfg.seg_max % cb->snd_mss
-                                                 : cb->snd_mss;
-    uint32_t len = min32(min32(avail, seg), max_len);
+    uint32_t len = min32(min32(avail, max32(cb->cfg.seg_max, cb->snd_mss)), max_len);
     if (len > cb->snd_mss && len < avail)
         len -= len % cb->snd_mss;
     bool fin = fin_state(cb) && len == avail;
