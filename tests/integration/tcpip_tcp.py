@@ -24,6 +24,13 @@ CASE:
                 waits behind a zero window, then 10.0.0.1 leaves the tap:
                 nothing answers any more, and the app's probes give up
                 (--stack0-tcp-retries=4): "echo ended: timed out".
+  routed        linux-client from a second namespace behind the first,
+                which routes between the tap and a veth pair whose
+                checksum and segmentation offloads are off: Linux must
+                finish the checksums we left partial (from the pseudo-header
+                sum we put in the field) and cut our TSO frames itself, and
+                the far side checks every sum in software, so a wrong seed
+                or a bad TSO frame stalls the echo.  Skipped without ethtool.
 Every case ends the app with SIGTERM: status 0 (under valgrind via
 MIRA_TEST_WRAPPER, no leak).  Skipped (77) without root or ip.
 """
@@ -97,7 +104,7 @@ def helper(case):
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     s.settimeout(30 * slow())
     s.connect((APP_ADDR, PORT))
-    if case in ('linux-client', 'no-offload'):
+    if case in ('linux-client', 'no-offload', 'routed'):
         exchange(s)
         s.close()
     elif case == 'peer-reset':
@@ -184,6 +191,30 @@ def check_offloads(err, want):
     return failures
 
 
+FAR_ADDR = '10.0.1.2'
+
+
+def setup_far(ns, far):
+    """Namespace far (10.0.1.2) behind ns (10.0.1.1 on a veth, forwarding),
+    the veth's checksum and segmentation offloads off on ns's side."""
+    for cmd in (['ip', '-n', far, 'link', 'set', 'lo', 'up'],
+                ['ip', 'link', 'add', 'mfar0', 'netns', ns, 'type', 'veth', 'peer', 'name',
+                 'mfar1', 'netns', far],
+                ['ip', '-n', ns, 'addr', 'add', '10.0.1.1/24', 'dev', 'mfar0'],
+                ['ip', '-n', far, 'addr', 'add', FAR_ADDR + '/24', 'dev', 'mfar1'],
+                ['ip', '-n', ns, 'link', 'set', 'mfar0', 'up'],
+                ['ip', '-n', far, 'link', 'set', 'mfar1', 'up'],
+                ['ip', '-n', far, 'route', 'add', 'default', 'via', '10.0.1.1'],
+                ['ip', 'netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv4.ip_forward=1'],
+                ['ip', 'netns', 'exec', ns, 'ethtool', '-K', 'mfar0', 'tx', 'off', 'tso', 'off',
+                 'gso', 'off', 'sg', 'off'],
+                ['ip', 'netns', 'exec', far, 'ethtool', '-K', 'mfar1', 'rx', 'off', 'gro', 'off']):
+        r = sh(*cmd)
+        if r.returncode != 0:
+            return [f'{" ".join(cmd)}: {r.stderr.strip()}']
+    return []
+
+
 def run_case(ns, exe, case):
     failures = []
     for cmd in (['ip', '-n', ns, 'link', 'set', 'lo', 'up'],
@@ -194,8 +225,15 @@ def run_case(ns, exe, case):
         if r.returncode != 0:
             return [f'{" ".join(cmd)}: {r.stderr.strip()}']
     me = [sys.executable, os.path.abspath(__file__), '--helper', case]
+    gateway = NS_ADDR if case == 'routed' else '0.0.0.0'
     args = ['--stack0-netif-tap=mtap0', f'--stack0-ipv4={APP_ADDR}/24',
-            '--stack0-gateway=0.0.0.0', f'--port={PORT}']
+            f'--stack0-gateway={gateway}', f'--port={PORT}']
+    helper_ns = ns
+    if case == 'routed':
+        helper_ns = ns + '-far'
+        failures = setup_far(ns, helper_ns)
+        if failures:
+            return failures
     if case == 'peer-vanish':
         args.append('--stack0-tcp-retries=4')
     if case == 'no-offload':
@@ -214,8 +252,8 @@ def run_case(ns, exe, case):
             lines.wait(lambda l: l == f'listening on {PORT}', 'the app listens', failures, 30)
             if failures:
                 return failures
-            helper_p = start(ns, me)
-        if case in ('linux-client', 'linux-server', 'no-offload'):
+            helper_p = start(helper_ns, me)
+        if case in ('linux-client', 'linux-server', 'no-offload', 'routed'):
             out, err = helper_p.communicate(timeout=300 * slow())
             print(f'--- linux ---\n{out}{err}---')
             sums = [l.split()[-1] for l in out.splitlines() if 'sha256' in l]
@@ -251,7 +289,7 @@ def run_case(ns, exe, case):
             helper_p.communicate()
     if status != 0:
         failures.append(f'the app ended with status {status}, expected 0')
-    if case in ('linux-client', 'linux-server', 'no-offload'):
+    if case in ('linux-client', 'linux-server', 'no-offload', 'routed'):
         failures += check_offloads(app.err_text, case != 'no-offload')
     print('\n'.join(['app lines:'] + lines.lines))
     return failures
@@ -270,10 +308,22 @@ def main():
     if r.returncode != 0:
         print('skipped: ip netns add: ' + r.stderr.strip())
         return SKIP
+    if case == 'routed':
+        if shutil.which('ethtool') is None:
+            sh('ip', 'netns', 'del', ns)
+            print('skipped: needs ethtool')
+            return SKIP
+        r = sh('ip', 'netns', 'add', ns + '-far')
+        if r.returncode != 0:
+            sh('ip', 'netns', 'del', ns)
+            print('skipped: ip netns add: ' + r.stderr.strip())
+            return SKIP
     try:
         failures = run_case(ns, exe, case)
     finally:
         sh('ip', 'netns', 'del', ns)
+        if case == 'routed':
+            sh('ip', 'netns', 'del', ns + '-far')
     for f in failures:
         print('FAIL: ' + f)
     return 1 if failures else 0
