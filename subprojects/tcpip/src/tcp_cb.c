@@ -817,7 +817,7 @@ static void take_data(struct tcp_cb *cb, uint32_t seq, const uint8_t *data, uint
         }
         if (filled || cb->ooo_count > 0)
             cb->ack_now = true; /* RFC 5681 4.2: a hole filled, ACK now */
-        else if (++cb->unacked_segs >= 2)
+        else if (++cb->unacked_segs >= 2 && !cb->more_follows)
             cb->ack_now = true; /* every second segment (RFC 5681 4.2) */
         else if (!cb->ack_now && cb->delack_at == NEVER)
             cb->delack_at = mira_time_add(now, cb->cfg.delack);

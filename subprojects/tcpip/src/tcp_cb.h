@@ -185,6 +185,12 @@ struct tcp_cb {
      * so it is copied once between the segment and the app. */
     uint8_t *rd_buf;
     uint32_t rd_len, rd_done;
+    /* The glue feeds one coalesced segment (GRO) as the pieces it is made
+     * of: while more of it follows, in-order data counts toward the
+     * every-second-segment ACK but does not send it, so the whole
+     * coalesced segment is acknowledged once, at its last piece, as Linux
+     * acknowledges a GRO packet. */
+    bool more_follows;
 
     /* counters, for tests and diagnostics */
     uint64_t stat_rexmit, stat_fast_rexmit, stat_rto, stat_challenge_acks, stat_dropped;

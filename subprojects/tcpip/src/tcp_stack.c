@@ -495,6 +495,7 @@ static enum tcp_input_result conn_input(struct tcp_conn *c, struct mira_tcp_hdr 
     }
     struct mira_tcp_hdr part = *h;
     part.flags = (uint8_t)(flags & ~(MIRA_TCP_FIN | MIRA_TCP_PSH));
+    c->cb.more_follows = true;
     enum tcp_input_result r = tcp_cb_input(&c->cb, &part, at);
     size_t done = first;
     for (const struct mira_pbuf *q = seg->next; q != NULL && r == TCP_IN_DONE && done < total;
@@ -506,8 +507,10 @@ static enum tcp_input_result conn_input(struct tcp_conn *c, struct mira_tcp_hdr 
         part.data_len = q->len < total - done ? q->len : total - done;
         done += part.data_len;
         part.flags = (uint8_t)(done == total ? flags : flags & ~(MIRA_TCP_FIN | MIRA_TCP_PSH));
+        c->cb.more_follows = done < total;
         r = tcp_cb_input(&c->cb, &part, at);
     }
+    c->cb.more_follows = false;
     return r;
 }
 

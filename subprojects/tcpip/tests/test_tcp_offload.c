@@ -1,7 +1,8 @@
 /* test_tcp_offload.c - the control block's parts for a fast device
  * (tcp_cb.h): TSO segments of whole MSS multiples up to seg_max, in-order
- * data copied straight into a waiting reader's buffer, and the receive
- * ring growing (auto-tuning) with what it holds, out-of-order bytes too. */
+ * data copied straight into a waiting reader's buffer, the receive ring
+ * growing (auto-tuning) with what it holds, out-of-order bytes too, and
+ * one ACK per coalesced segment. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -235,6 +236,32 @@ static void test_rcv_grow(void **state)
     assert_true(((uint32_t)last->window << cb.rcv_wscale) > 4096);
 }
 
+/* A coalesced segment fed in pieces (more_follows on all but the last) is
+ * acknowledged once, after its last piece; without the flag every second
+ * piece would be. */
+static void test_coalesced_one_ack(void **state)
+{
+    (void)state;
+    struct tcp_cb cb;
+    struct tcp_config cfg = config(0, 0);
+    establish(&cb, &cfg, 65536);
+    static uint8_t seg[4000];
+    cb.more_follows = true;
+    for (unsigned i = 0; i < 3; i++)
+        peer_data(&cb, PEER_ISS + 1 + 1000 * i, seg, 1000);
+    assert_int_equal(out.n, 0);
+    cb.more_follows = false;
+    peer_data(&cb, PEER_ISS + 3001, seg, 1000);
+    assert_int_equal(out.n, 1);
+    assert_int_equal(out.h[0].ack, PEER_ISS + 4001);
+    /* Plain segments: the second one is ACKed at once. */
+    out.n = 0;
+    peer_data(&cb, PEER_ISS + 4001, seg, 1000);
+    assert_int_equal(out.n, 0);
+    peer_data(&cb, PEER_ISS + 5001, seg, 1000);
+    assert_int_equal(out.n, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -244,6 +271,7 @@ int main(void)
         cmocka_unit_test(test_direct_reader),
         cmocka_unit_test(test_direct_reader_not_past_a_hole),
         cmocka_unit_test(test_rcv_grow),
+        cmocka_unit_test(test_coalesced_one_ack),
     };
     return cmocka_run_group_tests_name("tcpip-tcp-offload", tests, NULL, NULL);
 }
