@@ -8,7 +8,15 @@
  * A connection's memory (struct tcp_conn with its two rings) lives until
  * both the app has let go (never given to it, or tcp_free) and its control
  * block is CLOSED: a closed connection still sends what was queued, its
- * FIN, and waits in TIME-WAIT, on its own. */
+ * FIN, and waits in TIME-WAIT, on its own; and then until the last packet
+ * that points into its send ring is gone (segments are not copied out of
+ * the ring).
+ *
+ * The fast path (docs/architecture.md, "tcpip: the fast path"): checksums
+ * and TSO left to a netif that offers them, coalesced received segments
+ * taken piece by piece straight from the packet, a waiting reader's buffer
+ * filled directly, and the receive ring grown toward the bandwidth-delay
+ * product (rcv_tune). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
