@@ -49,6 +49,9 @@
 #define RX_SLACK 4
 /* The longest GSO frame either way: Ethernet + the longest IPv4 datagram. */
 #define GSO_FRAME_MAX (MIRA_ETH_HLEN + 65535u)
+/* Frames one read_frame call may drop (too short, too long, malformed)
+ * before it lets the scheduler run again. */
+#define RX_SKIP_MAX 64
 /* One-page pieces a read may fill: the longest frame and the slack. */
 #define RX_PIECES_MAX ((GSO_FRAME_MAX + RX_SLACK + MIRA_PAGE_SIZE - 1) / MIRA_PAGE_SIZE)
 
@@ -102,10 +105,11 @@ static struct mira_pbuf *pool_take(struct netif_tap *t, unsigned pieces, size_t 
     return head;
 }
 
-/* Reads one frame; 1 (*out), 0 (none ready), or MIRA_EIO. */
+/* Reads one frame; 1 (*out), 0 (none ready, or RX_SKIP_MAX dropped), or
+ * MIRA_EIO. */
 static int read_frame(struct netif_tap *t, struct mira_pbuf **out)
 {
-    for (;;) {
+    for (int skipped = 0; skipped < RX_SKIP_MAX;) {
         if (!pool_fill(t)) {
             /* Take the frame off the queue all the same, or it would stay
              * there and block every later one. */
@@ -131,6 +135,7 @@ static int read_frame(struct netif_tap *t, struct mira_pbuf **out)
                      strerror(errno));
             return MIRA_EIO;
         }
+        skipped++; /* until the frame proves good */
         size_t hl = t->vnet ? TAP_VNET_HDR_LEN : 0;
         if ((size_t)r < hl + MIRA_ETH_HLEN) {
             mira_netif_count_drop(&t->dev, true, MIRA_NETIF_DROP_TOO_SHORT);
@@ -153,6 +158,7 @@ static int read_frame(struct netif_tap *t, struct mira_pbuf **out)
         *out = p;
         return 1;
     }
+    return 0;
 }
 
 static int tap_recv(struct mira_netif *n, struct mira_pbuf **frames, int max,
