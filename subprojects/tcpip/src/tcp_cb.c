@@ -369,6 +369,14 @@ void tcp_cb_rcv_grow(struct tcp_cb *cb, uint8_t *newbuf, uint32_t newcap)
     cb->rcv.head = 0;
 }
 
+void tcp_cb_snd_grow(struct tcp_cb *cb, uint8_t *newbuf, uint32_t newcap)
+{
+    tcp_ring_copy_out(&cb->snd, 0, newbuf, cb->snd.len);
+    cb->snd.buf = newbuf;
+    cb->snd.cap = newcap;
+    cb->snd.head = 0;
+}
+
 int tcp_cb_shutdown(struct tcp_cb *cb, mira_time_t now)
 {
     if (cb->fin_queued || cb->error != 0 || cb->state == TCP_CLOSED || cb->state == TCP_LISTEN)

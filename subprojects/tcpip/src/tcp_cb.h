@@ -248,6 +248,12 @@ static inline void tcp_cb_reader(struct tcp_cb *cb, void *buf, uint32_t len)
  * The old memory is the caller's again. */
 void tcp_cb_rcv_grow(struct tcp_cb *cb, uint8_t *newbuf, uint32_t newcap);
 
+/* tcp_cb_snd_grow: moves the send ring (every byte from SND.UNA's on)
+ * into newbuf of newcap bytes (more than the ring's cap), so that more can
+ * be in flight.  The old memory is the caller's again (packets may still
+ * point into it: the caller keeps it until they are gone). */
+void tcp_cb_snd_grow(struct tcp_cb *cb, uint8_t *newbuf, uint32_t newcap);
+
 /* tcp_cb_can_write: the state allows queueing data (SYN-SENT and
  * SYN-RECEIVED too: it goes out once established). */
 bool tcp_cb_can_write(const struct tcp_cb *cb);

@@ -17,6 +17,7 @@
  * taken piece by piece straight from the packet, a waiting reader's buffer
  * filled directly, and the receive ring grown toward the bandwidth-delay
  * product (rcv_tune). */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +41,10 @@
 #define DRIVER "tcpip"
 
 MIRA_PARAM_DECLARE(tcp_sndbuf, "*-tcp-sndbuf", "131072",
-                   "bytes a TCP connection queues for sending (1024..67108864)");
+                   "bytes a TCP connection queues for sending at first (1024..67108864)");
+MIRA_PARAM_DECLARE(tcp_sndbuf_max, "*-tcp-sndbuf-max", "4194304",
+                   "the send buffer grows with the congestion window up to this (bytes; at "
+                   "most 67108864; below tcp-sndbuf: no growth)");
 MIRA_PARAM_DECLARE(tcp_rcvbuf, "*-tcp-rcvbuf", "131072",
                    "bytes a TCP connection keeps received and unread at first: its first "
                    "window (1024..67108864)");
@@ -84,6 +88,7 @@ struct tcp_conn {
     unsigned lent;                 /* packets still pointing into it */
     bool dead;                     /* released while lent: the last one frees it */
     uint8_t *rcv_mem;              /* a grown receive ring (malloc), else NULL */
+    struct snd_mem *snd_mem;       /* a grown send ring, else NULL (in the block) */
     /* Receive-buffer auto-tuning (rcv_tune): bytes the app took since tune_at. */
     mira_time_t tune_at;
     uint32_t tune_bytes;
@@ -105,7 +110,7 @@ struct tcpip_tcp {
     struct tcp_listener *listeners;
     uint8_t isn_key[16];
     struct tcp_config cfg;
-    unsigned long sndbuf, rcvbuf, rcvbuf_max, backlog, max_conns;
+    unsigned long sndbuf, sndbuf_max, rcvbuf, rcvbuf_max, backlog, max_conns;
     bool tx_csum;                  /* the netif finishes our checksums */
     bool tso;                      /* ... and cuts our TSO frames */
 };
@@ -176,18 +181,38 @@ static struct tcp_listener *listener_find(struct tcpip_tcp *t, uint16_t port)
 
 /* --- output --- */
 
+/* A grown send ring: kept, once replaced, until the last packet that
+ * points into it is gone. */
+struct snd_mem {
+    unsigned lent;   /* packets pointing into bytes[] */
+    bool retired;    /* no longer the ring: freed at lent 0 */
+    uint8_t bytes[];
+};
+
 /* The memory of c (the block with its rings), once nothing needs it. */
 static void conn_memory_free(struct tcp_conn *c)
 {
     free(c->rcv_mem);
+    free(c->snd_mem);
     free(c);
 }
 
-/* A packet that pointed into c's send ring is gone (mira_pbuf_wrap). */
+/* The snd_mem whose bytes[] are at base, or NULL: the ring in c's block. */
+static struct snd_mem *snd_mem_of(struct tcp_conn *c, void *base)
+{
+    if ((uint8_t *)base == (uint8_t *)(c + 1))
+        return NULL;
+    return (struct snd_mem *)((uint8_t *)base - offsetof(struct snd_mem, bytes));
+}
+
+/* A packet that pointed into c's send ring (at base) is gone
+ * (mira_pbuf_wrap's release). */
 static void tx_release(void *base, void *arg)
 {
-    (void)base;
     struct tcp_conn *c = arg;
+    struct snd_mem *m = snd_mem_of(c, base);
+    if (m != NULL && --m->lent == 0 && m->retired)
+        free(m);
     if (--c->lent == 0 && c->dead)
         conn_memory_free(c);
 }
@@ -229,6 +254,9 @@ static int send_segment(struct tcpip_tcp *t, struct tcp_conn *c, mira_ipv4_t lad
                 return MIRA_ENOMEM;
             }
             c->lent++;
+            struct snd_mem *m = snd_mem_of(c, r->buf);
+            if (m != NULL)
+                m->lent++;
             if (!t->tx_csum)
                 data_sum = mira_csum_partial_at(r->buf + pos, n, done, data_sum);
             mira_pbuf_cat(p, d);
@@ -410,6 +438,7 @@ int tcpip_tcp_init(struct tcpip_stack *s)
     tcp_config_default(&t->cfg);
     unsigned long retries, syn_retries, msl;
     if (uint_param(name, "tcp-sndbuf", "131072", 1024, 64ul << 20, &t->sndbuf) < 0 ||
+        uint_param(name, "tcp-sndbuf-max", "4194304", 0, 64ul << 20, &t->sndbuf_max) < 0 ||
         uint_param(name, "tcp-rcvbuf", "131072", 1024, 64ul << 20, &t->rcvbuf) < 0 ||
         uint_param(name, "tcp-rcvbuf-max", "4194304", 0, 64ul << 20, &t->rcvbuf_max) < 0 ||
         uint_param(name, "tcp-backlog", "64", 1, 65535, &t->backlog) < 0 ||
@@ -425,6 +454,8 @@ int tcpip_tcp_init(struct tcpip_stack *s)
     t->cfg.msl = MIRA_MILLISECONDS(msl);
     if (t->rcvbuf_max < t->rcvbuf)
         t->rcvbuf_max = t->rcvbuf;
+    if (t->sndbuf_max < t->sndbuf)
+        t->sndbuf_max = t->sndbuf;
     t->cfg.rcvbuf_max = (uint32_t)t->rcvbuf_max;
     /* The netif's offloads: checksums finished by the device, and TSO
      * (which needs them) for segments of up to SEG_DATA_MAX bytes. */
@@ -833,6 +864,40 @@ long tcpip_tcp_read(struct mira_tcp *cc, void *buf, size_t len, mira_time_t dead
     }
 }
 
+/* Send-buffer auto-tuning (Linux's tcp_wmem model), when a write finds
+ * the send ring full: the ring is what holds the flight back once the
+ * windows (the congestion window and the peer's) exceed half of it, so it
+ * grows to twice the usable window (at least doubling), up to
+ * --<dev>-tcp-sndbuf-max.  Returns true when it grew. */
+static bool snd_tune(struct tcp_conn *c)
+{
+    struct tcp_cb *cb = &c->cb;
+    uint32_t cap = cb->snd.cap;
+    uint64_t most = c->t->sndbuf_max;
+    uint32_t wnd = cb->cwnd < cb->snd_wnd ? cb->cwnd : cb->snd_wnd;
+    if (cap >= most || wnd <= cap / 2 || tcp_cb_send_space(cb) > 0)
+        return false;
+    uint64_t want = (uint64_t)wnd * 2;
+    if (want < (uint64_t)cap * 2)
+        want = (uint64_t)cap * 2;
+    if (want > most)
+        want = most;
+    struct snd_mem *m = malloc(sizeof(*m) + (size_t)want);
+    if (m == NULL)
+        return false; /* stays as it is */
+    m->lent = 0;
+    m->retired = false;
+    tcp_cb_snd_grow(cb, m->bytes, (uint32_t)want);
+    struct snd_mem *old = c->snd_mem;
+    c->snd_mem = m;
+    if (old != NULL) {
+        old->retired = true;
+        if (old->lent == 0)
+            free(old);
+    }
+    return true;
+}
+
 long tcpip_tcp_write(struct mira_tcp *cc, const void *buf, size_t len, mira_time_t deadline)
 {
     struct tcp_conn *c = (struct tcp_conn *)cc;
@@ -842,6 +907,11 @@ long tcpip_tcp_write(struct mira_tcp *cc, const void *buf, size_t len, mira_time
         if (cc->sock.closed)
             return MIRA_ECLOSED;
         long w = tcp_cb_write(&c->cb, (const uint8_t *)buf + done, len - done, now());
+        if (w >= 0 && done + (size_t)w < len && snd_tune(c)) {
+            done += (size_t)w;
+            conn_after(c);
+            continue; /* room again: write on */
+        }
         conn_after(c);
         if (w < 0)
             return c->cb.state == TCP_CLOSED ? dead(c) : MIRA_ECLOSED;

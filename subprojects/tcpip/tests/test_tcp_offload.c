@@ -1,8 +1,9 @@
 /* test_tcp_offload.c - the control block's parts for a fast device
  * (tcp_cb.h): TSO segments of whole MSS multiples up to seg_max, in-order
  * data copied straight into a waiting reader's buffer, the receive ring
- * growing (auto-tuning) with what it holds, out-of-order bytes too, and
- * one ACK per coalesced segment. */
+ * growing (auto-tuning) with what it holds, out-of-order bytes too, the
+ * send ring growing with what is unacknowledged, and one ACK per coalesced
+ * segment. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -37,12 +38,13 @@ static void record(void *ctx, struct tcp_cb *cb, const struct mira_tcp_hdr *h, u
 }
 
 static uint8_t sndbuf[1 << 20], rcvbuf[1 << 16];
+static uint32_t snd_cap = sizeof(sndbuf); /* the send ring establish() gives */
 
 /* An established connection (we connected) whose peer offers a large
  * window; cfg as given. */
 static void establish(struct tcp_cb *cb, const struct tcp_config *cfg, uint32_t rcvcap)
 {
-    tcp_cb_init(cb, cfg, 40000, 80, sndbuf, sizeof(sndbuf), rcvbuf, rcvcap, record, NULL);
+    tcp_cb_init(cb, cfg, 40000, 80, sndbuf, snd_cap, rcvbuf, rcvcap, record, NULL);
     tcp_cb_connect(cb, 1000, MIRA_SECONDS(1));
     struct mira_tcp_hdr synack = { .sport = 80, .dport = 40000, .seq = PEER_ISS, .ack = 1001,
                                    .flags = MIRA_TCP_SYN | MIRA_TCP_ACK, .window = 65535 };
@@ -262,6 +264,37 @@ static void test_coalesced_one_ack(void **state)
     assert_int_equal(out.n, 1);
 }
 
+/* A grown send ring keeps every byte from SND.UNA on, a wrapped ring
+ * too, and takes more: what goes out after is the same stream. */
+static void test_snd_grow(void **state)
+{
+    (void)state;
+    struct tcp_cb cb;
+    struct tcp_config cfg = config(0, 0);
+    snd_cap = 8192;
+    establish(&cb, &cfg, 65536);
+    snd_cap = sizeof(sndbuf);
+    static uint8_t data[20000];
+    for (unsigned i = 0; i < sizeof(data); i++)
+        data[i] = (uint8_t)(i * 31 + 7);
+    assert_int_equal(tcp_cb_write(&cb, data, 6000, MIRA_SECONDS(2)), 6000);
+    struct mira_tcp_hdr ack = { .sport = 80, .dport = 40000, .seq = PEER_ISS + 1,
+                                .ack = 1001 + 5000, .flags = MIRA_TCP_ACK, .window = 65535 };
+    tcp_cb_input(&cb, &ack, MIRA_SECONDS(2));
+    /* 1000 unacknowledged bytes at offset 5000: 7192 more wrap the ring. */
+    assert_int_equal(tcp_cb_write(&cb, data + 6000, 10000, MIRA_SECONDS(2)), 7192);
+    assert_int_equal(tcp_cb_send_space(&cb), 0);
+    static uint8_t bigger[32768];
+    tcp_cb_snd_grow(&cb, bigger, sizeof(bigger));
+    assert_int_equal(cb.snd.len, 8192);
+    assert_int_equal(tcp_cb_send_space(&cb), 32768 - 8192);
+    assert_null(tcp_cb_check(&cb));
+    assert_int_equal(tcp_cb_write(&cb, data + 13192, 6808, MIRA_SECONDS(2)), 6808);
+    uint8_t got[15000];
+    tcp_ring_copy_out(&cb.snd, 0, got, 15000);
+    assert_memory_equal(got, data + 5000, 15000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -272,6 +305,7 @@ int main(void)
         cmocka_unit_test(test_direct_reader_not_past_a_hole),
         cmocka_unit_test(test_rcv_grow),
         cmocka_unit_test(test_coalesced_one_ack),
+        cmocka_unit_test(test_snd_grow),
     };
     return cmocka_run_group_tests_name("tcpip-tcp-offload", tests, NULL, NULL);
 }
