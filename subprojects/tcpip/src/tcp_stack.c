@@ -109,14 +109,13 @@ struct tcp_conn {
     int out_err;                   /* the last output error, for connect */
     /* Zero-copy output: segments point into the send ring (tx_release). */
     unsigned lent;                 /* packets still pointing into a send ring of c */
+    uint32_t rcv_mark;             /* RCV.NXT when the receive ring last grew (grow_receive) */
     struct tcp_conn *twprev, *twnext; /* in t's TIME-WAIT list, oldest first */
     bool in_tw;                    /* on that list */
     bool mute;                     /* output discarded (rebuilding from a cookie) */
     bool dead;                     /* released while lent: the last packet frees it */
-    /* Receive-buffer growth: bytes the app took since tune_at (rcv_tune),
-     * RCV.NXT when the ring last grew (grow_receive). */
+    /* Receive-buffer auto-tuning (rcv_tune): bytes the app took since tune_at. */
     uint32_t tune_bytes;
-    uint32_t rcv_mark;
     mira_time_t tune_at;
     struct mira_timer timer;
     struct mira_waitq rq, wq, sq;  /* readers, writers, connect */
