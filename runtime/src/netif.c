@@ -53,6 +53,7 @@ int mira_netif_send(struct mira_netif *n, struct mira_pbuf *frame)
     if (r == 0) {
         n->stats.tx_frames++;
         n->stats.tx_bytes += len;
+        n->stats.tx_gso_frames += gso;
     }
     return r;
 }
@@ -72,6 +73,7 @@ int mira_netif_recv(struct mira_netif *n, struct mira_pbuf **frames, int max,
     for (int i = 0; i < r; i++) {
         n->stats.rx_frames++;
         n->stats.rx_bytes += frames[i]->tot_len;
+        n->stats.rx_gso_frames += frames[i]->offload.gso_type != MIRA_PBUF_GSO_NONE;
     }
     return r;
 }

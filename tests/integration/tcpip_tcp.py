@@ -11,6 +11,13 @@ CASE:
                 back whole (sha256 equal both ways: 10 MiB each way) and
                 the app says "echoed 10485760 bytes".
   linux-server  the same with the app connecting to a Linux listener.
+                Both: the tap's offloads are negotiated (the driver's line
+                lists tx-csum tso4 rx-csum rx-gso) and used: the stack's
+                closing line counts GSO frames sent (TSO) and received
+                (coalesced segments) above 0.
+  no-offload    linux-client with --stack0-netif-offload=false (the fallback
+                of a kernel that refuses IFF_VNET_HDR): the same echo, the
+                driver says "offloads: none", no GSO frame either way.
   peer-reset    Linux resets the connection (SO_LINGER 0): the app's read
                 ends with "closed" after the bytes it had.
   peer-vanish   Linux stops reading (small SO_RCVBUF) so the app's echo
@@ -34,11 +41,23 @@ CASE:
                 Linux's tcp_info shows neither, the app recovers by
                 NewReno (no SACK recovery, no TSecr sample) and the echo
                 is whole.
+  tcp-mem       linux-client with --stack0-tcp-mem=65536: the echo whole
+                with the rings' peak (the stack's "tcp rings: peak N"
+                line) above their two first 4096 bytes and within 65536;
+                linux-client's peak goes past 65536.
+  routed        linux-client from a second namespace behind the first,
+                which routes between the tap and a veth pair whose
+                checksum and segmentation offloads are off: Linux must
+                finish the checksums we left partial (from the pseudo-header
+                sum we put in the field) and cut our TSO frames itself, and
+                the far side checks every sum in software, so a wrong seed
+                or a bad TSO frame stalls the echo.  Skipped without ethtool.
 Every case ends the app with SIGTERM: status 0 (under valgrind via
 MIRA_TEST_WRAPPER, no leak).  Skipped (77) without root or ip.
 """
 import hashlib
 import os
+import re
 import shutil
 import signal
 import socket
@@ -114,7 +133,7 @@ def helper(case):
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     s.settimeout(30 * slow())
     s.connect((APP_ADDR, PORT))
-    if case == 'linux-client':
+    if case in ('linux-client', 'no-offload', 'routed', 'tcp-mem'):
         exchange(s)
         s.close()
     elif case == 'peer-reset':
@@ -262,6 +281,74 @@ def netstat(ns):
     return got
 
 
+def check_offloads(err, want):
+    """The driver's offloads line and the stack's GSO counts in the app's
+    stderr: used both ways (want True), or not at all."""
+    failures = []
+    m = re.search(r'\[netif-tap\] stack0-netif: plugged into .*offloads:(.*)$', err, re.M)
+    t = re.search(r'\[tcpip\] stack0: frames out (\d+) \(gso (\d+), \d+ bytes\), '
+                  r'in (\d+) \(gso (\d+), \d+ bytes\)', err)
+    if m is None or t is None:
+        return ['no offloads line or no frames line from the app']
+    offs = m.group(1).split()
+    gso_out, gso_in = int(t.group(2)), int(t.group(4))
+    print(f'offloads: {offs}; GSO frames out {gso_out}, in {gso_in}')
+    if want:
+        if offs != ['tx-csum', 'tso4', 'rx-csum', 'rx-gso']:
+            failures.append(f'offloads {offs}, expected tx-csum tso4 rx-csum rx-gso')
+        if gso_out == 0 or gso_in == 0:
+            failures.append(f'GSO frames out {gso_out}, in {gso_in}: an offload was not used')
+    else:
+        if offs != ['none']:
+            failures.append(f'offloads {offs}, expected none')
+        if gso_out != 0 or gso_in != 0:
+            failures.append(f'GSO frames out {gso_out}, in {gso_in} without offloads')
+    return failures
+
+
+TCP_MEM = 65536
+
+
+def check_ring_peak(err, case):
+    """The stack's closing line of ring memory: past TCP_MEM for the
+    default linux-client (the rings grew toward the bandwidth-delay
+    product), within it but above the two first rings for tcp-mem."""
+    m = re.search(r'\[tcpip\] stack0: tcp rings: peak (\d+) bytes', err)
+    if m is None:
+        return ['no "tcp rings: peak" line from the app']
+    peak = int(m.group(1))
+    print(f'ring memory peak: {peak} bytes')
+    if case == 'tcp-mem' and not 2 * 4096 < peak <= TCP_MEM:
+        return [f'ring memory peak {peak}, expected above 8192 and at most {TCP_MEM}']
+    if case == 'linux-client' and peak <= TCP_MEM:
+        return [f'ring memory peak {peak}: the rings did not grow past {TCP_MEM}']
+    return []
+
+
+FAR_ADDR = '10.0.1.2'
+
+
+def setup_far(ns, far):
+    """Namespace far (10.0.1.2) behind ns (10.0.1.1 on a veth, forwarding),
+    the veth's checksum and segmentation offloads off on ns's side."""
+    for cmd in (['ip', '-n', far, 'link', 'set', 'lo', 'up'],
+                ['ip', 'link', 'add', 'mfar0', 'netns', ns, 'type', 'veth', 'peer', 'name',
+                 'mfar1', 'netns', far],
+                ['ip', '-n', ns, 'addr', 'add', '10.0.1.1/24', 'dev', 'mfar0'],
+                ['ip', '-n', far, 'addr', 'add', FAR_ADDR + '/24', 'dev', 'mfar1'],
+                ['ip', '-n', ns, 'link', 'set', 'mfar0', 'up'],
+                ['ip', '-n', far, 'link', 'set', 'mfar1', 'up'],
+                ['ip', '-n', far, 'route', 'add', 'default', 'via', '10.0.1.1'],
+                ['ip', 'netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv4.ip_forward=1'],
+                ['ip', 'netns', 'exec', ns, 'ethtool', '-K', 'mfar0', 'tx', 'off', 'tso', 'off',
+                 'gso', 'off', 'sg', 'off'],
+                ['ip', 'netns', 'exec', far, 'ethtool', '-K', 'mfar1', 'rx', 'off', 'gro', 'off']):
+        r = sh(*cmd)
+        if r.returncode != 0:
+            return [f'{" ".join(cmd)}: {r.stderr.strip()}']
+    return []
+
+
 def run_case(ns, exe, case):
     failures = []
     for cmd in (['ip', '-n', ns, 'link', 'set', 'lo', 'up'],
@@ -272,8 +359,9 @@ def run_case(ns, exe, case):
         if r.returncode != 0:
             return [f'{" ".join(cmd)}: {r.stderr.strip()}']
     me = [sys.executable, os.path.abspath(__file__), '--helper', case]
+    gateway = NS_ADDR if case == 'routed' else '0.0.0.0'
     args = ['--stack0-netif-tap=mtap0', f'--stack0-ipv4={APP_ADDR}/24',
-            '--stack0-gateway=0.0.0.0', f'--port={PORT}']
+            f'--stack0-gateway={gateway}', f'--port={PORT}']
     peer_ns = ns
     lossy = case in LOSSY
     if case == 'newreno-loss':
@@ -285,9 +373,17 @@ def run_case(ns, exe, case):
             return None
         peer_ns = peer_ns_of(ns)
         args[2] = f'--stack0-gateway={NS_ADDR}'
-
+    if case == 'routed':
+        peer_ns = ns + '-far'
+        failures = setup_far(ns, peer_ns)
+        if failures:
+            return failures
     if case == 'peer-vanish':
         args.append('--stack0-tcp-retries=4')
+    if case == 'no-offload':
+        args.append('--stack0-netif-offload=false')
+    if case == 'tcp-mem':
+        args.append(f'--stack0-tcp-mem={TCP_MEM}')
     helper_p = None
     if case == 'linux-server':
         helper_p = start(ns, me)
@@ -305,7 +401,7 @@ def run_case(ns, exe, case):
             helper_p = start(peer_ns, me)
         if lossy:
             before = netstat(peer_ns)
-        if case in ('linux-client', 'linux-server') or lossy:
+        if case in ('linux-client', 'linux-server', 'no-offload', 'routed', 'tcp-mem') or lossy:
             out, err = helper_p.communicate(timeout=300 * slow())
             print(f'--- linux ---\n{out}{err}---')
             sums = [l.split()[-1] for l in out.splitlines() if 'sha256' in l]
@@ -367,6 +463,10 @@ def run_case(ns, exe, case):
                                        stats.get('ts-rtt-samples', 0) != 0 or
                                        stats.get('rexmit', 0) <= 0):
             failures.append('the app used SACK or timestamps, or resent nothing')
+    if case in ('linux-client', 'linux-server', 'no-offload', 'routed', 'tcp-mem'):
+        failures += check_offloads(app.err_text, case != 'no-offload')
+    if case in ('linux-client', 'tcp-mem'):
+        failures += check_ring_peak(app.err_text, case)
     print('\n'.join(['app lines:'] + lines.lines))
     return failures
 
@@ -384,12 +484,24 @@ def main():
     if r.returncode != 0:
         print('skipped: ip netns add: ' + r.stderr.strip())
         return SKIP
+    if case == 'routed':
+        if shutil.which('ethtool') is None:
+            sh('ip', 'netns', 'del', ns)
+            print('skipped: needs ethtool')
+            return SKIP
+        r = sh('ip', 'netns', 'add', ns + '-far')
+        if r.returncode != 0:
+            sh('ip', 'netns', 'del', ns)
+            print('skipped: ip netns add: ' + r.stderr.strip())
+            return SKIP
     try:
         failures = run_case(ns, exe, case)
     finally:
         sh('ip', 'netns', 'del', ns)
         if case in LOSSY:
             sh('ip', 'netns', 'del', peer_ns_of(ns))
+        if case == 'routed':
+            sh('ip', 'netns', 'del', ns + '-far')
     if failures is None:
         return SKIP
     for f in failures:

@@ -74,6 +74,8 @@ enum mira_netif_drop {
 struct mira_netif_stats {
     uint64_t rx_frames, rx_bytes; /* delivered by mira_netif_recv */
     uint64_t tx_frames, tx_bytes; /* taken by the device */
+    uint64_t rx_gso_frames;       /* of rx_frames: coalesced (marked for GSO) */
+    uint64_t tx_gso_frames;       /* of tx_frames: marked for GSO (the device cuts them) */
     uint64_t rx_drops[MIRA_NETIF_DROP_REASONS];
     uint64_t tx_drops[MIRA_NETIF_DROP_REASONS];
 };

@@ -11,7 +11,7 @@ int tap_config_read(struct tap_config *c, const char *dev, tap_param_fn param,
                     char *err, size_t errlen)
 {
     char key[96];
-    *c = (struct tap_config){ .mtu = TAP_DEFAULT_MTU };
+    *c = (struct tap_config){ .mtu = TAP_DEFAULT_MTU, .offload = true };
 
     snprintf(key, sizeof(key), "%s-tap", dev);
     const char *tap = param(key, TAP_DEFAULT_NAME);
@@ -54,5 +54,13 @@ int tap_config_read(struct tap_config *c, const char *dev, tap_param_fn param,
         return -1;
     }
     c->mtu = (uint32_t)v;
+
+    snprintf(key, sizeof(key), "%s-offload", dev);
+    const char *off = param(key, "true");
+    if (strcmp(off, "true") != 0 && strcmp(off, "false") != 0) {
+        snprintf(err, errlen, "--%s=%s is not true or false", key, off);
+        return -1;
+    }
+    c->offload = strcmp(off, "true") == 0;
     return 0;
 }

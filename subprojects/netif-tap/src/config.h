@@ -21,6 +21,7 @@ struct tap_config {
     uint8_t mac[6];         /* <device>-mac */
     bool mac_given;         /* false: the driver picks a random one */
     uint32_t mtu;           /* <device>-mtu */
+    bool offload;           /* <device>-offload: ask for IFF_VNET_HDR and offloads */
 };
 
 /* How a parameter is looked up: mira_param in the driver, a table in tests. */

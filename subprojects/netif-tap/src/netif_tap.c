@@ -2,13 +2,19 @@
  * mira/netif_tap.h).
  *
  * The descriptor is non-blocking.  Receiving: read every frame that is
- * ready, each with readv straight into the pieces of a packet buffer, and
- * wait (this fiber only) for POLLIN only when none is.  Sending: writev of
- * the frame's pieces; the tap's queue into the host stack is never full in
- * practice, and when it is the frame is dropped and counted, as the
- * interface says.  Shaped for IFF_VNET_HDR later: the virtio-net header
- * becomes one more iovec in front of the pieces (info.headroom and the
- * offloads then say so), and a frame of up to 64 KiB a longer chain. */
+ * ready (up to the caller's count), each with readv straight into one-page
+ * pieces of a packet buffer, and wait (this fiber only) for POLLIN only
+ * when none is.  Sending: writev of the frame's pieces; the tap's queue
+ * into the host stack is never full in practice, and when it is the frame
+ * is dropped and counted, as the interface says.
+ *
+ * Offloads (unless --<dev>-offload=false): with IFF_VNET_HDR a virtio-net
+ * header (vnet.h) goes in front of every frame each way, as one more iovec,
+ * so frames may be TSO frames of up to 64 KiB with the checksum left to the
+ * host (TX_CSUM, TSO4), and with TUNSETOFFLOAD (TUN_F_CSUM | TUN_F_TSO4)
+ * the host sends us its checksums unfinished but vouched for (RX_CSUM) and
+ * coalesced segments of up to 64 KiB.  A kernel that refuses either works
+ * without it: the header and then the offloads are simply not used. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -26,24 +32,40 @@
 #include <mira/driver/netif.h>
 #include <mira/log.h>
 #include <mira/netif_tap.h>
+#include <mira/page.h>
 #include <mira/param.h>
 #include <mira/runtime.h>
 #include <mira/unix.h>
 
 #include "config.h"
+#include "vnet.h"
 
 #define DRIVER "netif-tap"
-/* The most pieces one frame may have on send (IOV_MAX is 1024). */
+/* The most pieces one frame may have on send, header included (IOV_MAX is
+ * 1024). */
 #define TX_IOV_MAX 64
-/* Bytes of slack after MTU + header when reading, so that a longer frame
- * from the host (a larger MTU there) shows as too long, not as cut. */
+/* Bytes of slack after the longest frame when reading, so that a longer
+ * frame from the host (a larger MTU there) shows as too long, not as cut. */
 #define RX_SLACK 4
+/* The longest GSO frame either way: Ethernet + the longest IPv4 datagram. */
+#define GSO_FRAME_MAX (MIRA_ETH_HLEN + 65535u)
+/* Frames one read_frame call may drop (too short, too long, malformed)
+ * before it lets the scheduler run again. */
+#define RX_SKIP_MAX 64
+/* One-page pieces a read may fill: the longest frame and the slack. */
+#define RX_PIECES_MAX ((GSO_FRAME_MAX + RX_SLACK + MIRA_PAGE_SIZE - 1) / MIRA_PAGE_SIZE)
 
 struct netif_tap {
     struct mira_netif dev; /* first: the runtime sees only this */
     int fd;
     char tap[IFNAMSIZ];
-    struct mira_pbuf *spare; /* a receive buffer that got no frame */
+    bool vnet;             /* IFF_VNET_HDR: a header in front of each frame */
+    bool rx_gso;           /* TUNSETOFFLOAD with TSO4: up to 64 KiB per frame read */
+    /* One-page pieces for the next read; a frame takes the first of them
+     * (the rest wait for the next frame, so a short frame costs one page,
+     * not a 64 KiB chain freed again). */
+    struct mira_pbuf *pool[RX_PIECES_MAX];
+    unsigned pool_n;       /* pieces one read needs */
 };
 
 MIRA_PARAM_DECLARE(tap, "*-tap", TAP_DEFAULT_NAME,
@@ -52,22 +74,43 @@ MIRA_PARAM_DECLARE(mac, "*-mac", NULL, "our MAC address (default: a random local
 MIRA_PARAM_DECLARE(mtu, "*-mtu", "1500", "the largest IP packet, 68 to 65521");
 MIRA_PARAM_DECLARE(tun_device, "*-tun-device", TAP_DEFAULT_TUN_DEVICE,
                    "the tun/tap clone device");
+MIRA_PARAM_DECLARE(offload, "*-offload", "true",
+                   "use the tap's offloads (IFF_VNET_HDR: checksums, TSO, coalesced receive)");
 
-static size_t rx_size(const struct netif_tap *t)
+/* The longest frame a read may bring. */
+static size_t rx_max(const struct netif_tap *t)
 {
-    return t->dev.info.mtu + MIRA_ETH_HLEN + RX_SLACK;
+    return t->rx_gso ? GSO_FRAME_MAX : t->dev.info.mtu + MIRA_ETH_HLEN;
 }
 
-/* Reads one frame into a fresh buffer; 1 (*out), 0 (none ready), or
+/* Fills the receive pool; false when memory ran out. */
+static bool pool_fill(struct netif_tap *t)
+{
+    for (unsigned i = 0; i < t->pool_n; i++)
+        if (t->pool[i] == NULL && (t->pool[i] = mira_pbuf_alloc(MIRA_PAGE_SIZE, 0)) == NULL)
+            return false;
+    return true;
+}
+
+/* The first `pieces` pool pieces as one frame of len bytes; the pool
+ * keeps the rest at its front. */
+static struct mira_pbuf *pool_take(struct netif_tap *t, unsigned pieces, size_t len)
+{
+    struct mira_pbuf *head = t->pool[0];
+    for (unsigned i = 1; i < pieces; i++)
+        mira_pbuf_cat(head, t->pool[i]);
+    for (unsigned i = 0; i < t->pool_n; i++)
+        t->pool[i] = i + pieces < t->pool_n ? t->pool[i + pieces] : NULL;
+    mira_pbuf_trim(head, len);
+    return head;
+}
+
+/* Reads one frame; 1 (*out), 0 (none ready, or RX_SKIP_MAX dropped), or
  * MIRA_EIO. */
 static int read_frame(struct netif_tap *t, struct mira_pbuf **out)
 {
-    for (;;) {
-        struct mira_pbuf *p = t->spare;
-        t->spare = NULL;
-        if (p == NULL)
-            p = mira_pbuf_alloc(rx_size(t), 0);
-        if (p == NULL) {
+    for (int skipped = 0; skipped < RX_SKIP_MAX;) {
+        if (!pool_fill(t)) {
             /* Take the frame off the queue all the same, or it would stay
              * there and block every later one. */
             char sink[1];
@@ -75,13 +118,15 @@ static int read_frame(struct netif_tap *t, struct mira_pbuf **out)
                 mira_netif_count_drop(&t->dev, true, MIRA_NETIF_DROP_NOMEM);
             return 0;
         }
-        struct iovec iov[TX_IOV_MAX];
+        uint8_t vh[TAP_VNET_HDR_LEN];
+        struct iovec iov[RX_PIECES_MAX + 1];
         int n = 0;
-        for (struct mira_pbuf *q = p; q && n < TX_IOV_MAX; q = q->next)
-            iov[n++] = (struct iovec){ q->data, q->len };
+        if (t->vnet)
+            iov[n++] = (struct iovec){ vh, sizeof(vh) };
+        for (unsigned i = 0; i < t->pool_n; i++)
+            iov[n++] = (struct iovec){ t->pool[i]->data, t->pool[i]->len };
         ssize_t r = readv(t->fd, iov, n);
         if (r < 0) {
-            t->spare = p;
             if (errno == EINTR)
                 continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -90,17 +135,30 @@ static int read_frame(struct netif_tap *t, struct mira_pbuf **out)
                      strerror(errno));
             return MIRA_EIO;
         }
-        if ((size_t)r < MIRA_ETH_HLEN || (size_t)r > t->dev.info.mtu + MIRA_ETH_HLEN) {
-            mira_netif_count_drop(&t->dev, true, (size_t)r < MIRA_ETH_HLEN
-                                                     ? MIRA_NETIF_DROP_TOO_SHORT
-                                                     : MIRA_NETIF_DROP_TOO_LONG);
-            t->spare = p;
+        skipped++; /* until the frame proves good */
+        size_t hl = t->vnet ? TAP_VNET_HDR_LEN : 0;
+        if ((size_t)r < hl + MIRA_ETH_HLEN) {
+            mira_netif_count_drop(&t->dev, true, MIRA_NETIF_DROP_TOO_SHORT);
             continue;
         }
-        mira_pbuf_trim(p, (size_t)r);
+        size_t len = (size_t)r - hl;
+        struct mira_pbuf_offload o = { 0 };
+        if (t->vnet && tap_vnet_to_offload(vh, len, &o) < 0) {
+            mira_netif_count_drop(&t->dev, true, MIRA_NETIF_DROP_MALFORMED);
+            continue;
+        }
+        if (len > (o.gso_type != MIRA_PBUF_GSO_NONE ? GSO_FRAME_MAX
+                                                    : t->dev.info.mtu + MIRA_ETH_HLEN)) {
+            mira_netif_count_drop(&t->dev, true, MIRA_NETIF_DROP_TOO_LONG);
+            continue;
+        }
+        struct mira_pbuf *p = pool_take(t, (unsigned)((len + MIRA_PAGE_SIZE - 1) / MIRA_PAGE_SIZE),
+                                        len);
+        p->offload = o;
         *out = p;
         return 1;
     }
+    return 0;
 }
 
 static int tap_recv(struct mira_netif *n, struct mira_pbuf **frames, int max,
@@ -127,30 +185,48 @@ static int tap_recv(struct mira_netif *n, struct mira_pbuf **frames, int max,
     }
 }
 
+/* frame gathered into one fresh buffer (more pieces than one writev
+ * takes); NULL when memory runs out. */
+static struct mira_pbuf *flatten(const struct mira_pbuf *frame)
+{
+    struct mira_pbuf *flat = mira_pbuf_alloc(frame->tot_len, 0);
+    if (flat == NULL)
+        return NULL;
+    size_t len = frame->tot_len;
+    for (size_t off = 0; off < len;) {
+        uint8_t chunk[512];
+        size_t k = mira_pbuf_copy_out(frame, off, chunk, sizeof(chunk));
+        mira_pbuf_copy_in(flat, off, chunk, k);
+        off += k;
+    }
+    flat->offload = frame->offload;
+    return flat;
+}
+
 static int tap_send(struct mira_netif *n, struct mira_pbuf *frame)
 {
     struct netif_tap *t = (struct netif_tap *)n;
     struct iovec iov[TX_IOV_MAX];
+    uint8_t vh[TAP_VNET_HDR_LEN];
     int cnt = 0;
+    if (t->vnet) {
+        if (tap_vnet_from_offload(&frame->offload, frame->tot_len, vh) < 0) {
+            mira_pbuf_free(frame);
+            mira_netif_count_drop(n, false, MIRA_NETIF_DROP_MALFORMED);
+            return MIRA_EINVAL;
+        }
+        iov[cnt++] = (struct iovec){ vh, sizeof(vh) };
+    }
     for (struct mira_pbuf *q = frame; q; q = q->next) {
         if (q->len == 0)
             continue;
         if (cnt == TX_IOV_MAX) {
-            /* More pieces than one writev takes: gather them first. */
-            struct mira_pbuf *flat = mira_pbuf_alloc(frame->tot_len, 0);
+            struct mira_pbuf *flat = flatten(frame);
+            mira_pbuf_free(frame);
             if (flat == NULL) {
-                mira_pbuf_free(frame);
                 mira_netif_count_drop(n, false, MIRA_NETIF_DROP_NOMEM);
                 return MIRA_ENOMEM;
             }
-            size_t len = frame->tot_len;
-            for (size_t off = 0; off < len;) {
-                uint8_t chunk[512];
-                size_t k = mira_pbuf_copy_out(frame, off, chunk, sizeof(chunk));
-                mira_pbuf_copy_in(flat, off, chunk, k);
-                off += k;
-            }
-            mira_pbuf_free(frame);
             return tap_send(n, flat);
         }
         iov[cnt++] = (struct iovec){ q->data, q->len };
@@ -165,6 +241,12 @@ static int tap_send(struct mira_netif *n, struct mira_pbuf *frame)
     if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
         mira_netif_count_drop(n, false, MIRA_NETIF_DROP_TX_FULL);
         return MIRA_EAGAIN;
+    }
+    if (errno == EINVAL) {
+        /* The kernel refused our virtio-net header. */
+        mira_netif_count_drop(n, false, MIRA_NETIF_DROP_MALFORMED);
+        mira_log(MIRA_LOG_DEBUG, DRIVER, "%s: write to %s: %s", n->name, t->tap, strerror(errno));
+        return MIRA_EIO;
     }
     /* EIO: the host has the interface down. */
     mira_netif_count_drop(n, false, MIRA_NETIF_DROP_DEVICE);
@@ -184,7 +266,12 @@ static int tap_wait_writable(struct mira_netif *n, mira_time_t deadline)
 static void tap_close(struct mira_netif *n)
 {
     struct netif_tap *t = (struct netif_tap *)n;
-    mira_pbuf_free(t->spare);
+    for (unsigned i = 0; i < RX_PIECES_MAX; i++)
+        mira_pbuf_free(t->pool[i]);
+    /* A tap that outlives us must not keep sending 64 KiB frames to the
+     * next program, which may not read virtio-net headers. */
+    if (t->rx_gso)
+        ioctl(t->fd, TUNSETOFFLOAD, 0);
     close(t->fd);
     free(t);
 }
@@ -236,9 +323,16 @@ int mira_netif_tap_connect(struct mira_netif **out, const char *name)
 
     bool existed = interface_exists(cfg.tap);
     struct ifreq ifr = { 0 };
-    ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+    ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (cfg.offload ? IFF_VNET_HDR : 0);
     strcpy(ifr.ifr_name, cfg.tap);
-    if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+    int set = ioctl(fd, TUNSETIFF, &ifr);
+    bool vnet = cfg.offload && set == 0;
+    if (set < 0 && errno == EINVAL && cfg.offload) {
+        /* A kernel without IFF_VNET_HDR: plain frames. */
+        ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+        set = ioctl(fd, TUNSETIFF, &ifr);
+    }
+    if (set < 0) {
         int e = errno;
         close(fd);
         if (e == EPERM || e == EACCES)
@@ -273,12 +367,35 @@ int mira_netif_tap_connect(struct mira_netif **out, const char *name)
     else
         mira_netif_random_mac(t->dev.info.mac);
     t->dev.info.mtu = cfg.mtu;
-    t->dev.info.offloads = 0;
-    t->dev.info.headroom = 0;
+    t->dev.info.headroom = 0; /* the virtio-net header is an iovec of its own */
+    int hdr_size = TAP_VNET_HDR_LEN;
+    if (vnet && ioctl(fd, TUNSETVNETHDRSZ, &hdr_size) < 0)
+        vnet = false; /* cannot happen once IFF_VNET_HDR is taken; be safe */
+    t->vnet = vnet;
+    if (vnet) {
+        /* Sending with a header needs nothing more: the host takes our
+         * TSO frames and unfinished checksums as a virtio device's. */
+        t->dev.info.offloads = MIRA_NETIF_TX_CSUM | MIRA_NETIF_TSO4 | MIRA_NETIF_SG;
+        t->dev.info.gso_max = GSO_FRAME_MAX;
+        if (ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4) == 0) {
+            t->rx_gso = true;
+            t->dev.info.offloads |= MIRA_NETIF_RX_CSUM;
+        } else if (ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM) == 0) {
+            t->dev.info.offloads |= MIRA_NETIF_RX_CSUM;
+        }
+    } else {
+        t->dev.info.offloads = MIRA_NETIF_SG;
+    }
+    t->pool_n = (unsigned)((rx_max(t) + RX_SLACK + MIRA_PAGE_SIZE - 1) / MIRA_PAGE_SIZE);
     const uint8_t *m = t->dev.info.mac;
-    mira_log(MIRA_LOG_INFO, DRIVER, "%s: plugged into %s%s with MAC %02x:%02x:%02x:%02x:%02x:%02x",
+    uint32_t off = t->dev.info.offloads;
+    mira_log(MIRA_LOG_INFO, DRIVER, "%s: plugged into %s%s with MAC %02x:%02x:%02x:%02x:%02x:%02x, "
+             "offloads:%s%s%s%s%s",
              name, t->tap, existed ? "" : " (created; bring it up on the host)",
-             m[0], m[1], m[2], m[3], m[4], m[5]);
+             m[0], m[1], m[2], m[3], m[4], m[5],
+             (off & MIRA_NETIF_TX_CSUM) ? " tx-csum" : "", (off & MIRA_NETIF_TSO4) ? " tso4" : "",
+             (off & MIRA_NETIF_RX_CSUM) ? " rx-csum" : "", t->rx_gso ? " rx-gso" : "",
+             off & ~MIRA_NETIF_SG ? "" : " none");
     *out = &t->dev;
     return MIRA_OK;
 }

@@ -37,13 +37,15 @@ static void test_defaults(void **state)
     assert_string_equal(c.tun_device, "/dev/net/tun");
     assert_false(c.mac_given);
     assert_int_equal(c.mtu, 1500);
+    assert_true(c.offload);
 }
 
 static void test_given(void **state)
 {
     (void)state;
     static const char *const p[] = { "net0-tap=mtap7", "net0-mac=02:0A:bc:00:00:ff",
-                                     "net0-mtu=9000", "net0-tun-device=/tmp/tun", NULL };
+                                     "net0-mtu=9000", "net0-tun-device=/tmp/tun",
+                                     "net0-offload=false", NULL };
     struct tap_config c;
     char err[256];
     assert_int_equal(read_with(p, &c, err), 0);
@@ -53,6 +55,7 @@ static void test_given(void **state)
     static const uint8_t mac[6] = { 0x02, 0x0a, 0xbc, 0x00, 0x00, 0xff };
     assert_memory_equal(c.mac, mac, 6);
     assert_int_equal(c.mtu, 9000);
+    assert_false(c.offload);
 }
 
 /* Each bad value is refused with a message naming its parameter. */
@@ -74,6 +77,8 @@ static void test_refused(void **state)
         { "net0-mtu=-1", "--net0-mtu" },
         { "net0-mtu=1500x", "--net0-mtu" },
         { "net0-mtu=", "--net0-mtu" },
+        { "net0-offload=yes", "--net0-offload" },
+        { "net0-offload=", "--net0-offload" },
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         const char *p[] = { bad[i].param, NULL };

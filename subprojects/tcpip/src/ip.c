@@ -286,8 +286,29 @@ static int push_header(struct tcpip_stack *s, struct mira_pbuf **pp, mira_ipv4_t
                                .src = src, .dst = dst };
     if (mira_ipv4_build(b, MIRA_IPV4_HDR_LEN, &h, len) < 0)
         return MIRA_EINVAL;
+    /* Offload offsets count from the packet's first byte: ours is now. */
+    struct mira_pbuf_offload *o = &(*pp)->offload;
+    if (o->flags & MIRA_PBUF_CSUM_PARTIAL)
+        o->csum_start += MIRA_IPV4_HDR_LEN;
+    if (o->gso_type != MIRA_PBUF_GSO_NONE)
+        o->hdr_len += MIRA_IPV4_HDR_LEN;
     (void)s;
     return MIRA_OK;
+}
+
+/* Computes a checksum left to the device (MIRA_PBUF_CSUM_PARTIAL) here,
+ * before the packet is cut into fragments the device cannot finish. */
+static void finish_partial_csum(struct mira_pbuf *p)
+{
+    struct mira_pbuf_offload *o = &p->offload;
+    if (!(o->flags & MIRA_PBUF_CSUM_PARTIAL) || o->csum_start + o->csum_offset + 2u > p->tot_len)
+        return;
+    /* The field holds the pseudo-header's sum, so the range's sum is all. */
+    uint32_t sum = tcpip_chain_sum(p, o->csum_start, p->tot_len - o->csum_start, 0);
+    uint8_t field[2];
+    mira_store_be16(field, mira_csum_finish(sum));
+    mira_pbuf_copy_in(p, o->csum_start + o->csum_offset, field, 2);
+    o->flags &= (uint8_t)~MIRA_PBUF_CSUM_PARTIAL;
 }
 
 /* Hands one finished IPv4 packet to the link: broadcast, or through ARP. */
@@ -327,11 +348,13 @@ int tcpip_ip_output(struct tcpip_stack *s, mira_ipv4_t src, mira_ipv4_t dst, uin
     }
     uint16_t id = s->ip_id++;
     size_t room = s->mtu - MIRA_IPV4_HDR_LEN;
-    if (p->tot_len <= room) {
+    /* A GSO packet is cut by the device into packets that fit. */
+    if (p->tot_len <= room || p->offload.gso_type != MIRA_PBUF_GSO_NONE) {
         if (push_header(s, &p, src, dst, proto, id, 0, false) < 0)
             return drop_out(s, p, TCPIP_DROP_NOMEM, MIRA_ENOMEM);
         return link_output(s, hop, bcast, p);
     }
+    finish_partial_csum(p);
     /* Fragments of 8-byte multiples, each copied into a fresh buffer. */
     size_t step = room & ~(size_t)7;
     size_t total = p->tot_len;

@@ -89,6 +89,21 @@ int mira_tcp_parse(const uint8_t *p, size_t len, uint32_t src, uint32_t dst, str
     uint32_t sum = mira_csum_pseudo_ipv4(src, dst, MIRA_IPV4_PROTO_TCP, (uint16_t)len);
     if (mira_csum_finish(mira_csum_partial(p, len, sum)) != 0)
         return drop(why, MIRA_DROP_TCP_CHECKSUM, MIRA_ECORRUPT);
+    return mira_tcp_parse_header(p, len, len, t, why);
+}
+
+int mira_tcp_parse_header(const uint8_t *p, size_t avail, size_t len, struct mira_tcp_hdr *t,
+                          enum mira_tcpip_drop *why)
+{
+    if (avail > len)
+        avail = len;
+    if (avail < MIRA_TCP_HDR_LEN)
+        return drop(why, MIRA_DROP_TCP_SHORT, MIRA_ECORRUPT);
+    size_t hlen = (size_t)(p[MIRA_TCP_OFF_DOFF] >> 4) * 4;
+    if (hlen < MIRA_TCP_HDR_LEN || hlen > avail)
+        return drop(why, MIRA_DROP_TCP_DATA_OFFSET, MIRA_ECORRUPT);
+    if (len > MIRA_IPV4_MAX_LEN - MIRA_IPV4_HDR_LEN)
+        return drop(why, MIRA_DROP_TCP_CHECKSUM, MIRA_ECORRUPT); /* no IPv4 datagram carries it */
     struct mira_tcp_opts opts; /* *t stays untouched on a drop */
     int err = mira_tcp_parse_options(p + MIRA_TCP_HDR_LEN, hlen - MIRA_TCP_HDR_LEN, &opts, why);
     if (err < 0)

@@ -7,6 +7,7 @@
 #define NEVER MIRA_TIME_NEVER
 
 static uint32_t min32(uint32_t a, uint32_t b) { return a < b ? a : b; }
+static uint32_t max32(uint32_t a, uint32_t b) { return a > b ? a : b; }
 
 const char *tcp_state_name(enum tcp_state st)
 {
@@ -74,8 +75,10 @@ void tcp_cb_init(struct tcp_cb *cb, const struct tcp_config *cfg, uint16_t sport
     cb->dport = dport;
     cb->snd = (struct tcp_ring){ .buf = sndbuf, .cap = sndcap };
     cb->rcv = (struct tcp_ring){ .buf = rcvbuf, .cap = rcvcap };
-    /* The smallest shift that lets the window cover the whole ring. */
-    while (cb->rcv_wscale < MIRA_TCP_MAX_WSCALE && ((uint32_t)65535 << cb->rcv_wscale) < rcvcap)
+    /* The smallest shift that lets the window cover the whole ring, as
+     * large as it may grow. */
+    uint32_t most = cfg->rcvbuf_max > rcvcap ? cfg->rcvbuf_max : rcvcap;
+    while (cb->rcv_wscale < MIRA_TCP_MAX_WSCALE && ((uint32_t)65535 << cb->rcv_wscale) < most)
         cb->rcv_wscale++;
     cb->snd_mss = 536; /* RFC 9293 3.7.1: without the option */
     cb->rto = cfg->rto_initial;
@@ -108,10 +111,12 @@ static uint32_t ts_now(const struct tcp_cb *cb, mira_time_t now)
 /* Adds SACK blocks for the out-of-order ranges to h, the most recently
  * grown first (RFC 2018 4: the first block holds the segment that
  * triggered this ACK), as many as fit with h's other options and, on a
- * segment with data, within the peer's MSS. */
+ * segment with data, within the peer's MSS: a TSO frame (data_len above
+ * snd_mss) reaches the wire as snd_mss pieces, each with these options. */
 static void add_sack_blocks(struct tcp_cb *cb, struct mira_tcp_hdr *h, uint32_t data_len)
 {
     bool used[TCP_OOO_MAX] = { false };
+    data_len = min32(data_len, cb->snd_mss);
     h->opts.sack_count = 0;
     for (unsigned b = 0; b < MIRA_TCP_MAX_SACK_BLOCKS && b < cb->ooo_count; b++) {
         unsigned best = TCP_OOO_MAX;
@@ -263,7 +268,11 @@ static uint32_t send_at_nxt(struct tcp_cb *cb, uint32_t max_len, bool force, mir
     if (tcp_seq_lt(cb->snd_nxt, cb->snd_buf_seq) || off > cb->snd.len)
         return 0; /* everything (FIN included) has been sent */
     uint32_t avail = cb->snd.len - off;
-    uint32_t len = min32(min32(avail, cb->snd_mss), max_len);
+    /* With TSO, whole MSS multiples up to seg_max (a short tail only at
+     * the end of what is queued, as one segment would be). */
+    uint32_t len = min32(min32(avail, max32(cb->cfg.seg_max, cb->snd_mss)), max_len);
+    if (len > cb->snd_mss && len < avail)
+        len -= len % cb->snd_mss;
     bool fin = fin_state(cb) && len == avail;
     if (len == 0 && !fin)
         return 0;
@@ -481,6 +490,27 @@ size_t tcp_cb_read(struct tcp_cb *cb, void *buf, size_t len, mira_time_t now)
         }
     }
     return n;
+}
+
+void tcp_cb_rcv_grow(struct tcp_cb *cb, uint8_t *newbuf, uint32_t newcap)
+{
+    /* Everything from the ring's head to the furthest out-of-order byte
+     * keeps its distance from the head. */
+    uint32_t used = cb->rcv.len;
+    if (cb->ooo_count > 0)
+        used += cb->ooo[cb->ooo_count - 1].right - cb->rcv_nxt;
+    tcp_ring_copy_out(&cb->rcv, 0, newbuf, used);
+    cb->rcv.buf = newbuf;
+    cb->rcv.cap = newcap;
+    cb->rcv.head = 0;
+}
+
+void tcp_cb_snd_grow(struct tcp_cb *cb, uint8_t *newbuf, uint32_t newcap)
+{
+    tcp_ring_copy_out(&cb->snd, 0, newbuf, cb->snd.len);
+    cb->snd.buf = newbuf;
+    cb->snd.cap = newcap;
+    cb->snd.head = 0;
 }
 
 int tcp_cb_shutdown(struct tcp_cb *cb, mira_time_t now)
@@ -1063,8 +1093,15 @@ static void take_data(struct tcp_cb *cb, uint32_t seq, const uint8_t *data, uint
         return;
     }
     if (len > 0) {
-        ring_put(&cb->rcv, cb->rcv.len, data, len);
-        cb->rcv.len += len;
+        uint32_t direct = 0;
+        if (cb->rd_buf != NULL && cb->rcv.len == 0 && cb->ooo_count == 0) {
+            /* Straight to the waiting reader: nothing unread is before it. */
+            direct = min32(len, cb->rd_len - cb->rd_done);
+            memcpy(cb->rd_buf + cb->rd_done, data, direct);
+            cb->rd_done += direct;
+        }
+        ring_put(&cb->rcv, cb->rcv.len, data + direct, len - direct);
+        cb->rcv.len += len - direct;
         cb->rcv_nxt += len;
         cb->wake |= TCP_WAKE_READ;
         bool filled = false;
@@ -1078,7 +1115,7 @@ static void take_data(struct tcp_cb *cb, uint32_t seq, const uint8_t *data, uint
         }
         if (filled || cb->ooo_count > 0)
             cb->ack_now = true; /* RFC 5681 4.2: a hole filled, ACK now */
-        else if (++cb->unacked_segs >= 2)
+        else if (++cb->unacked_segs >= 2 && !cb->more_follows)
             cb->ack_now = true; /* every second segment (RFC 5681 4.2) */
         else if (!cb->ack_now && cb->delack_at == NEVER)
             cb->delack_at = mira_time_add(now, cb->cfg.delack);

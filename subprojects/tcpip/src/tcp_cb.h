@@ -107,6 +107,11 @@ struct tcp_config {
     enum tcp_cc_algo cc;      /* congestion control: CUBIC (default) or NewReno */
     bool sack;                /* offer and accept SACK (RFC 2018) */
     bool timestamps;          /* offer and accept timestamps (RFC 7323) */
+    uint32_t seg_max;         /* the most data one segment handed to the output may
+                                 carry: with a TSO device a frame it cuts into
+                                 snd_mss pieces (0: snd_mss, no TSO) */
+    uint32_t rcvbuf_max;      /* the receive ring may grow to this (tcp_cb_rcv_grow);
+                                 the window scale is chosen for it (0: no growth) */
 };
 
 /* What one output segment is: a header (h->data unused) and data_len
@@ -214,6 +219,18 @@ struct tcp_cb {
     uint16_t peer_mss;       /* the peer's MSS option (snd_mss is less by the TS option) */
     mira_time_t clock;       /* the latest time handed in (for TSval) */
 
+    /* A reader's buffer (tcp_cb_reader): in-order data that arrives while
+     * the receive ring is empty is copied there instead of into the ring,
+     * so it is copied once between the segment and the app. */
+    uint8_t *rd_buf;
+    uint32_t rd_len, rd_done;
+    /* The glue feeds one coalesced segment (GRO) as the pieces it is made
+     * of: while more of it follows, in-order data counts toward the
+     * every-second-segment ACK but does not send it, so the whole
+     * coalesced segment is acknowledged once, at its last piece, as Linux
+     * acknowledges a GRO packet. */
+    bool more_follows;
+
     /* counters, for tests and diagnostics */
     uint64_t stat_rexmit, stat_fast_rexmit, stat_rto, stat_challenge_acks, stat_dropped;
     uint64_t stat_sack_recoveries; /* recoveries run by the scoreboard (RFC 6675) */
@@ -272,6 +289,28 @@ long tcp_cb_write(struct tcp_cb *cb, const void *buf, size_t len, mira_time_t no
  * buf, and tells the peer when the window has opened enough.  Returns the
  * count (0 when none is there). */
 size_t tcp_cb_read(struct tcp_cb *cb, void *buf, size_t len, mira_time_t now);
+
+/* tcp_cb_reader: a reader waits with len bytes at buf (NULL: no longer):
+ * in-order data arriving while the receive ring is empty goes there, and
+ * cb->rd_done counts it (the caller reads and resets it). */
+static inline void tcp_cb_reader(struct tcp_cb *cb, void *buf, uint32_t len)
+{
+    cb->rd_buf = (uint8_t *)buf;
+    cb->rd_len = buf != NULL ? len : 0;
+    cb->rd_done = 0;
+}
+
+/* tcp_cb_rcv_grow: moves the receive ring (what is unread and what is held
+ * out of order) into newbuf of newcap bytes (more than the ring's cap, at
+ * most cfg.rcvbuf_max when that is set): the window can then open wider.
+ * The old memory is the caller's again. */
+void tcp_cb_rcv_grow(struct tcp_cb *cb, uint8_t *newbuf, uint32_t newcap);
+
+/* tcp_cb_snd_grow: moves the send ring (every byte from SND.UNA's on)
+ * into newbuf of newcap bytes (more than the ring's cap), so that more can
+ * be in flight.  The old memory is the caller's again (packets may still
+ * point into it: the caller keeps it until they are gone). */
+void tcp_cb_snd_grow(struct tcp_cb *cb, uint8_t *newbuf, uint32_t newcap);
 
 /* tcp_cb_can_write: the state allows queueing data (SYN-SENT and
  * SYN-RECEIVED too: it goes out once established). */

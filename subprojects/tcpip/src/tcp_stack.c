@@ -9,14 +9,27 @@
  * hold something) lives until both the app has let go (never given to
  * it, or tcp_free) and its control block is CLOSED: a closed connection
  * still sends what was queued, its FIN, and waits in TIME-WAIT, on its
- * own.
+ * own; and then until the last packet that points into its send ring is
+ * gone (segments are not copied out of the ring).
+ *
+ * Ring memory: none until a ring holds something (ring_alloc), then
+ * tcp-buf-initial bytes, grown with use toward the bandwidth-delay
+ * product (rcv_tune, snd_tune) up to tcp-rcvbuf / tcp-sndbuf, and the
+ * growth of all connections together bounded by tcp-mem (mem_grant).
  *
  * Hostile peers: a half-open connection (SYN-RECEIVED) holds only its
  * struct tcp_conn, no ring memory; each listener keeps at most its backlog
  * of them, and answers further SYNs with SYN cookies (tcp_cookie.h), which
  * cost nothing until a valid final ACK creates the connection.  Every
  * table is bounded: tcp-max-conns connections in all, tcp-backlog per
- * listener in the handshake and as many established and not accepted. */
+ * listener in the handshake and as many established and not accepted.
+ *
+ * The fast path (docs/architecture.md, "tcpip: the fast path"): checksums
+ * and TSO left to a netif that offers them, coalesced received segments
+ * taken piece by piece straight from the packet, a waiting reader's buffer
+ * filled directly, and the rings grown with the windows. */
+#include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,8 +41,10 @@
 #include <mira/random.h>
 #include <mira/runtime.h>
 #include <mira/timer.h>
+#include <mira/tcpip/csum.h>
 #include <mira/tcpip/tcp.h>
 #include <mira/tcpip/wire_ipv4.h>
+#include <mira/tcpip/wire_tcp.h>
 
 #include "stack_internal.h"
 #include "tcp_cb.h"
@@ -38,14 +53,19 @@
 
 #define DRIVER "tcpip"
 
-MIRA_PARAM_DECLARE(tcp_sndbuf, "*-tcp-sndbuf", "131072",
-                   "bytes a TCP connection queues for sending (1024..67108864)");
-MIRA_PARAM_DECLARE(tcp_rcvbuf, "*-tcp-rcvbuf", "131072",
-                   "bytes a TCP connection keeps received and unread: its largest window "
-                   "(1024..67108864)");
+MIRA_PARAM_DECLARE(tcp_sndbuf, "*-tcp-sndbuf", "4194304",
+                   "the most a TCP connection's send ring grows to, with the congestion "
+                   "window (1024..67108864)");
+MIRA_PARAM_DECLARE(tcp_rcvbuf, "*-tcp-rcvbuf", "4194304",
+                   "the most a TCP connection's receive ring grows to, toward the "
+                   "bandwidth-delay product: its largest window (1024..67108864)");
 MIRA_PARAM_DECLARE(tcp_buf_initial, "*-tcp-buf-initial", "4096",
-                   "bytes each TCP ring starts with; it doubles with use up to tcp-sndbuf / "
-                   "tcp-rcvbuf (1024..67108864)");
+                   "bytes each TCP ring starts with (allocated when it first holds "
+                   "something); it grows with use up to tcp-sndbuf / tcp-rcvbuf "
+                   "(1024..67108864)");
+MIRA_PARAM_DECLARE(tcp_mem, "*-tcp-mem", "134217728",
+                   "bytes all TCP rings may grow to together (Linux's tcp_mem): no ring "
+                   "grows past it; a ring's first tcp-buf-initial bytes are never refused");
 MIRA_PARAM_DECLARE(tcp_backlog, "*-tcp-backlog", "64",
                    "default per listener: connections in the handshake (beyond: SYN "
                    "cookies), and established ones not yet accepted (beyond: dropped)");
@@ -71,8 +91,9 @@ MIRA_PARAM_DECLARE(tcp_timestamps, "*-tcp-timestamps", "true",
 #define TCP_HASH_MAX 65536u
 #define EPHEMERAL_LOW 49152u
 #define EPHEMERAL_COUNT 16384u
-/* A segment's header and data must fit in one page piece (see conn_output). */
-#define MSS_ONE_PIECE 3900u
+/* The most data in one segment: what an IPv4 datagram carries after a TCP
+ * header with 40 bytes of options (a TSO frame too). */
+#define SEG_DATA_MAX (65535u - 20u - 60u)
 
 struct tcp_listener;
 
@@ -86,10 +107,16 @@ struct tcp_conn {
     bool queued;                   /* on that queue */
     bool app;                      /* the app holds it (until tcp_free) */
     int out_err;                   /* the last output error, for connect */
-    uint32_t rcv_mark;             /* RCV.NXT when the receive ring last grew */
+    /* Zero-copy output: segments point into the send ring (tx_release). */
+    unsigned lent;                 /* packets still pointing into a send ring of c */
+    uint32_t rcv_mark;             /* RCV.NXT when the receive ring last grew (grow_receive) */
     struct tcp_conn *twprev, *twnext; /* in t's TIME-WAIT list, oldest first */
     bool in_tw;                    /* on that list */
     bool mute;                     /* output discarded (rebuilding from a cookie) */
+    bool dead;                     /* released while lent: the last packet frees it */
+    /* Receive-buffer auto-tuning (rcv_tune): bytes the app took since tune_at. */
+    uint32_t tune_bytes;
+    mira_time_t tune_at;
     struct mira_timer timer;
     struct mira_waitq rq, wq, sq;  /* readers, writers, connect */
     uint32_t traced_segs;          /* cwnd / mss and ssthresh of the last */
@@ -115,6 +142,12 @@ struct tcpip_tcp {
     uint8_t isn_key[16];
     struct tcp_config cfg;
     unsigned long sndbuf, rcvbuf, buf_initial, backlog, max_conns;
+    /* Ring memory: the sizes of all rings that have memory (a replaced
+     * send ring stops counting though its memory lives on until its
+     * packets are gone), and tcp-mem, which their growth stays within. */
+    uint64_t mem_used, mem_max, mem_peak;
+    bool tx_csum;                  /* the netif finishes our checksums */
+    bool tso;                      /* ... and cuts our TSO frames */
     /* counters, logged at close */
     uint64_t cookies_sent, cookies_ok, cookies_bad, drop_accept_full, drop_table_full;
     uint64_t tw_reclaimed;
@@ -251,28 +284,114 @@ static struct tcp_listener *listener_find(struct tcpip_tcp *t, uint16_t port)
 
 /* --- output --- */
 
-/* Sends one TCP segment (header h, data_len bytes of ring r from off)
- * from laddr to raddr.  A lost allocation is a lost segment: the
- * retransmission timer covers it. */
-static int send_segment(struct tcpip_stack *s, mira_ipv4_t laddr, mira_ipv4_t raddr,
-                        const struct mira_tcp_hdr *h, const struct tcp_ring *r, uint32_t off,
+/* A send ring's memory (its bytes[] are cb.snd.buf): kept, once replaced
+ * by a larger one or once its connection is released, until the last
+ * packet that points into it is gone. */
+struct snd_mem {
+    unsigned lent;   /* packets pointing into bytes[] */
+    bool retired;    /* no longer the ring: freed at lent 0 */
+    uint8_t bytes[];
+};
+
+/* The snd_mem whose bytes[] are at base. */
+static struct snd_mem *snd_mem_of(void *base)
+{
+    return (struct snd_mem *)((uint8_t *)base - offsetof(struct snd_mem, bytes));
+}
+
+/* A send ring's memory is no longer the ring: freed now, or by the last
+ * packet pointing into it. */
+static void snd_mem_retire(struct snd_mem *m)
+{
+    m->retired = true;
+    if (m->lent == 0)
+        free(m);
+}
+
+/* c itself, once nothing needs it (its rings went at conn_free_buffers). */
+static void conn_memory_free(struct tcp_conn *c)
+{
+    free(c);
+}
+
+/* A packet that pointed into c's send ring (at base) is gone
+ * (mira_pbuf_wrap's release).  It touches only c and the ring's memory,
+ * which outlive the stack's TCP state when packets do. */
+static void tx_release(void *base, void *arg)
+{
+    struct tcp_conn *c = arg;
+    struct snd_mem *m = snd_mem_of(base);
+    if (--m->lent == 0 && m->retired)
+        free(m);
+    if (--c->lent == 0 && c->dead)
+        conn_memory_free(c);
+}
+
+/* Sends one TCP segment (header h, data_len bytes of c's send ring from
+ * off; c is NULL for a RST without a connection) from laddr to raddr.
+ * The data is not copied: the packet's data pieces point into the ring,
+ * where acknowledged bytes only are ever overwritten (a packet still held
+ * then, in an ARP queue, carries stale bytes of a range the peer has, and
+ * is dropped as old or as a bad sum).  The checksum is left to the device
+ * when it offers to finish it; a segment longer than the MSS is a TSO
+ * frame.  A lost allocation is a lost segment: the retransmission timer
+ * covers it. */
+static int send_segment(struct tcpip_tcp *t, struct tcp_conn *c, mira_ipv4_t laddr,
+                        mira_ipv4_t raddr, const struct mira_tcp_hdr *h, uint32_t off,
                         uint32_t data_len)
 {
+    struct tcpip_stack *s = t->s;
     int olen = mira_tcp_options_len(&h->opts);
     if (olen < 0)
         mira_panic("tcpip: TCP options that do not encode");
     size_t hlen = MIRA_TCP_HDR_LEN + (size_t)olen;
-    struct mira_pbuf *p = mira_pbuf_alloc(hlen + data_len, MIRA_TCPIP_HEADROOM);
+    struct mira_pbuf *p = mira_pbuf_alloc(hlen, MIRA_TCPIP_HEADROOM);
     if (p == NULL)
         return MIRA_ENOMEM;
-    if (p->next != NULL) { /* cannot happen with the MSS clamped to one page */
-        mira_pbuf_free(p);
-        return MIRA_ENOMEM;
-    }
-    if (data_len > 0)
-        tcp_ring_copy_out(r, off, p->data + hlen, data_len);
-    if (mira_tcp_build(p->data, p->len, h, laddr, raddr, data_len) < 0)
+    if (mira_tcp_build(p->data, hlen, h, laddr, raddr, 0) < 0)
         mira_panic("tcpip: a TCP segment that does not build");
+    uint32_t data_sum = 0;
+    if (data_len > 0) {
+        const struct tcp_ring *r = &c->cb.snd;
+        uint32_t pos = (uint32_t)(((uint64_t)r->head + off) % r->cap);
+        for (uint32_t done = 0; done < data_len;) {
+            uint32_t n = data_len - done;
+            if (n > r->cap - pos)
+                n = r->cap - pos;
+            struct mira_pbuf *d = mira_pbuf_wrap(r->buf, r->cap, pos, n, tx_release, c);
+            if (d == NULL) {
+                mira_pbuf_free(p);
+                return MIRA_ENOMEM;
+            }
+            c->lent++;
+            snd_mem_of(r->buf)->lent++;
+            if (!t->tx_csum)
+                data_sum = mira_csum_partial_at(r->buf + pos, n, done, data_sum);
+            mira_pbuf_cat(p, d);
+            done += n;
+            pos = 0;
+        }
+    }
+    uint32_t pseudo = mira_csum_pseudo_ipv4(laddr, raddr, MIRA_IPV4_PROTO_TCP,
+                                            (uint16_t)(hlen + data_len));
+    uint8_t *field = p->data + MIRA_TCP_OFF_CHECKSUM;
+    mira_store_be16(field, 0);
+    if (t->tx_csum) {
+        /* The device sums from the TCP header on and adds to the field,
+         * which holds the pseudo-header's sum (folded, not complemented). */
+        mira_store_be16(field, (uint16_t)~mira_csum_finish(pseudo));
+        p->offload.flags = MIRA_PBUF_CSUM_PARTIAL;
+        p->offload.csum_start = 0;
+        p->offload.csum_offset = MIRA_TCP_OFF_CHECKSUM;
+        if (c != NULL && t->tso && data_len > c->cb.snd_mss) {
+            p->offload.gso_type = MIRA_PBUF_GSO_TCPV4;
+            p->offload.gso_size = c->cb.snd_mss;
+            p->offload.hdr_len = (uint16_t)hlen;
+        }
+    } else {
+        uint32_t sum = mira_csum_add(pseudo, mira_csum_partial(p->data, hlen, 0));
+        mira_store_be16(field, mira_csum_finish(mira_csum_add(sum, data_sum)));
+    }
     return tcpip_ipv4_output(s, laddr, raddr, MIRA_IPV4_PROTO_TCP, p);
 }
 
@@ -280,28 +399,30 @@ static void conn_output(void *ctx, struct tcp_cb *cb, const struct mira_tcp_hdr 
                         uint32_t len)
 {
     struct tcp_conn *c = ctx;
+    (void)cb;
     if (c->mute)
         return;
-    int r = send_segment(c->t->s, c->c.local.addr, c->c.peer.addr, h, &cb->snd, off, len);
+    int r = send_segment(c->t, c, c->c.local.addr, c->c.peer.addr, h, off, len);
     if (r < 0)
         c->out_err = r;
 }
 
 /* The RST for a segment no connection takes (3.10.7.1). */
-static void send_reset(struct tcpip_stack *s, mira_ipv4_t laddr, mira_ipv4_t raddr,
+static void send_reset(struct tcpip_tcp *t, mira_ipv4_t laddr, mira_ipv4_t raddr,
                        const struct mira_tcp_hdr *h)
 {
     struct mira_tcp_hdr rst;
     if (tcp_rst_reply(h, &rst))
-        send_segment(s, laddr, raddr, &rst, NULL, 0, 0);
+        send_segment(t, NULL, laddr, raddr, &rst, 0, 0);
 }
 
-/* Our MSS towards raddr: the route's, within one page piece. */
+/* Our MSS towards raddr: the route's, at most what one IPv4 datagram
+ * carries. */
 static uint16_t mss_towards(struct tcpip_tcp *t, mira_ipv4_t raddr)
 {
     uint32_t mss = tcpip_mss_for(t->s, raddr);
-    if (mss > MSS_ONE_PIECE)
-        mss = MSS_ONE_PIECE;
+    if (mss > SEG_DATA_MAX)
+        mss = SEG_DATA_MAX;
     if (mss < 64)
         mss = 64;
     return (uint16_t)mss;
@@ -330,10 +451,31 @@ static void listener_unlink_conn(struct tcp_conn *c)
     c->listener = NULL;
 }
 
+/* c's rings go: the receive ring's memory now, the send ring's once no
+ * packet points into it; they stop counting toward tcp-mem. */
 static void conn_free_buffers(struct tcp_conn *c)
 {
-    free(c->cb.snd.buf);
-    free(c->cb.rcv.buf);
+    struct tcpip_tcp *t = c->t;
+    if (c->cb.snd.buf != NULL) {
+        t->mem_used -= c->cb.snd.cap;
+        snd_mem_retire(snd_mem_of(c->cb.snd.buf));
+        c->cb.snd.buf = NULL;
+    }
+    if (c->cb.rcv.buf != NULL) {
+        t->mem_used -= c->cb.rcv.cap;
+        free(c->cb.rcv.buf);
+        c->cb.rcv.buf = NULL;
+    }
+}
+
+/* c's own memory: now, or (packets still pointing into its send ring)
+ * by the last of them (tx_release). */
+static void conn_drop_memory(struct tcp_conn *c)
+{
+    if (c->lent > 0)
+        c->dead = true;
+    else
+        conn_memory_free(c);
 }
 
 static void conn_release(struct tcp_conn *c)
@@ -347,7 +489,7 @@ static void conn_release(struct tcp_conn *c)
     loss_stats_add(t, &c->cb);
     mira_timer_fini(&c->timer);
     conn_free_buffers(c);
-    free(c);
+    conn_drop_memory(c);
 }
 
 /* Keeps c on t's TIME-WAIT list while it is in TIME-WAIT, in the order
@@ -474,6 +616,14 @@ static bool tw_reclaim(struct tcpip_tcp *t)
     return false;
 }
 
+/* n more bytes of ring memory. */
+static void mem_charge(struct tcpip_tcp *t, uint64_t n)
+{
+    t->mem_used += n;
+    if (t->mem_used > t->mem_peak)
+        t->mem_peak = t->mem_used;
+}
+
 /* Gives ring r of c its memory, at its first size, the first time
  * something is to be kept in it: the send ring at the app's first write,
  * the receive ring with the first segment that carries data.  A half-open
@@ -483,44 +633,94 @@ static bool ring_alloc(struct tcp_conn *c, struct tcp_ring *r)
 {
     if (r->buf != NULL)
         return true;
-    r->buf = malloc(r->cap);
-    if (r == &c->cb.rcv)
+    if (r == &c->cb.snd) {
+        struct snd_mem *m = malloc(sizeof(*m) + r->cap);
+        if (m == NULL)
+            return false;
+        m->lent = 0;
+        m->retired = false;
+        r->buf = m->bytes;
+    } else {
+        r->buf = malloc(r->cap);
+        if (r->buf == NULL)
+            return false;
         c->rcv_mark = c->cb.rcv_nxt;
-    return r->buf != NULL;
-}
-
-/* Gives ring r newcap (> r->cap) bytes, keeping every byte at its offset
- * from the head: the in-order bytes and, in a receive ring, the
- * out-of-order ones beyond.  False (r unchanged) without memory. */
-static bool ring_grow(struct tcp_ring *r, uint32_t newcap)
-{
-    uint8_t *nb = malloc(newcap);
-    if (nb == NULL)
-        return false;
-    memcpy(nb, r->buf + r->head, r->cap - r->head);
-    memcpy(nb + (r->cap - r->head), r->buf, r->head);
-    free(r->buf);
-    *r = (struct tcp_ring){ .buf = nb, .cap = newcap, .head = 0, .len = r->len };
+    }
+    mem_charge(c->t, r->cap);
     return true;
 }
 
-/* Rings start at tcp-buf-initial bytes and double with use, up to
- * tcp-sndbuf and tcp-rcvbuf: an idle or chatty connection stays small,
- * a bulk one grows to its full window.  The send ring grows when the app
- * has more to queue than it holds; the receive ring when it is half full
- * or has taken twice its size since it last grew (the peer keeps the
- * window busy).  The window only ever opens by it (tcp_cb's invariants). */
-static void grow_send(struct tcp_conn *c, size_t want)
+/* The size a ring of cap bytes may grow to when it wants want (> cap):
+ * want within its own bound most and within what tcp-mem leaves of all
+ * rings' memory; cap when nothing is left (it stays as it is). */
+static uint32_t mem_grant(struct tcpip_tcp *t, uint32_t cap, uint64_t want, uint64_t most)
 {
-    struct tcp_ring *r = &c->cb.snd;
-    if (r->buf == NULL || r->cap >= c->t->sndbuf || r->cap - r->len >= want)
-        return;
-    uint64_t cap = (uint64_t)r->cap * 2;
-    while (cap < c->t->sndbuf && cap - r->len < want)
-        cap *= 2;
-    ring_grow(r, (uint32_t)(cap < c->t->sndbuf ? cap : c->t->sndbuf));
+    if (want > most)
+        want = most;
+    uint64_t left = t->mem_used < t->mem_max ? t->mem_max - t->mem_used : 0;
+    if (want > (uint64_t)cap + left)
+        want = (uint64_t)cap + left;
+    return want > cap ? (uint32_t)want : cap;
 }
 
+/* Moves c's receive ring into want bytes (as much of it as tcp-rcvbuf and
+ * tcp-mem allow; nothing without memory): unread and out-of-order bytes
+ * keep their distance from the head (tcp_cb_rcv_grow). */
+static void rcv_grow_to(struct tcp_conn *c, uint64_t want)
+{
+    struct tcp_cb *cb = &c->cb;
+    uint32_t cap = cb->rcv.cap;
+    uint32_t size = mem_grant(c->t, cap, want, c->t->rcvbuf);
+    if (size == cap)
+        return; /* tcp-mem reached: stays as it is */
+    uint8_t *mem = malloc(size);
+    if (mem == NULL)
+        return;
+    uint8_t *old = cb->rcv.buf;
+    tcp_cb_rcv_grow(cb, mem, size);
+    free(old);
+    mem_charge(c->t, size - cap);
+    c->rcv_mark = cb->rcv_nxt;
+}
+
+/* Receive-buffer auto-tuning, after the app took n bytes (Linux's
+ * tcp_rmem model, "dynamic right-sizing"): once per round trip (the
+ * smoothed RTT, or 1 ms before there is one) look at what the app took in
+ * it; when that is more than half the ring, the window was what held the
+ * sender back: the ring doubles (at least to twice that amount), up to
+ * tcp-rcvbuf and within tcp-mem.  An idle or chatty connection so keeps
+ * its tcp-buf-initial bytes, a bulk one grows toward its bandwidth-delay
+ * product.  The window then opens with the next ACK (it only ever opens
+ * by the growth: tcp_cb's invariants). */
+static void rcv_tune(struct tcp_conn *c, size_t n)
+{
+    struct tcp_cb *cb = &c->cb;
+    uint32_t cap = cb->rcv.cap;
+    if (cap >= c->t->rcvbuf || cb->rcv.buf == NULL)
+        return;
+    mira_time_t at = now();
+    c->tune_bytes += (uint32_t)n;
+    mira_time_t rtt = cb->have_rtt && cb->srtt > 0 ? cb->srtt : MIRA_MILLISECONDS(1);
+    if (c->tune_at == 0)
+        c->tune_at = at;
+    if (at - c->tune_at < rtt)
+        return;
+    uint32_t took = c->tune_bytes;
+    c->tune_at = at;
+    c->tune_bytes = 0;
+    if (took <= cap / 2)
+        return;
+    uint64_t want = (uint64_t)cap * 2;
+    if (want < (uint64_t)took * 2)
+        want = (uint64_t)took * 2;
+    rcv_grow_to(c, want);
+}
+
+/* Receive-ring growth by use (at each segment with data): the ring
+ * doubles when it is half full (the app lags behind the peer) or has
+ * taken twice its size since it last grew (the peer keeps the window
+ * busy), so that a long transfer reaches tcp-rcvbuf even while the app
+ * keeps up. */
 static void grow_receive(struct tcp_conn *c)
 {
     struct tcp_ring *r = &c->cb.rcv;
@@ -528,9 +728,39 @@ static void grow_receive(struct tcp_conn *c)
         return;
     if (r->len < r->cap / 2 && c->cb.rcv_nxt - c->rcv_mark < 2 * r->cap)
         return;
-    uint64_t cap = (uint64_t)r->cap * 2;
-    if (ring_grow(r, (uint32_t)(cap < c->t->rcvbuf ? cap : c->t->rcvbuf)))
-        c->rcv_mark = c->cb.rcv_nxt;
+    rcv_grow_to(c, (uint64_t)r->cap * 2);
+}
+
+/* Send-buffer auto-tuning (Linux's tcp_wmem model), when a write finds
+ * the send ring full: the ring is what holds the flight back once the
+ * windows (the congestion window and the peer's) exceed half of it, so it
+ * grows to twice the usable window (at least doubling), up to tcp-sndbuf
+ * and within tcp-mem.  The old memory stays until the packets pointing
+ * into it are gone.  Returns true when it grew. */
+static bool snd_tune(struct tcp_conn *c)
+{
+    struct tcp_cb *cb = &c->cb;
+    uint32_t cap = cb->snd.cap;
+    uint32_t wnd = cb->cwnd < cb->snd_wnd ? cb->cwnd : cb->snd_wnd;
+    if (cb->snd.buf == NULL || cap >= c->t->sndbuf || wnd <= cap / 2 ||
+        tcp_cb_send_space(cb) > 0)
+        return false;
+    uint64_t want = (uint64_t)wnd * 2;
+    if (want < (uint64_t)cap * 2)
+        want = (uint64_t)cap * 2;
+    uint32_t size = mem_grant(c->t, cap, want, c->t->sndbuf);
+    if (size == cap)
+        return false; /* tcp-mem reached: stays as it is */
+    struct snd_mem *m = malloc(sizeof(*m) + size);
+    if (m == NULL)
+        return false;
+    m->lent = 0;
+    m->retired = false;
+    struct snd_mem *old = snd_mem_of(cb->snd.buf);
+    tcp_cb_snd_grow(cb, m->bytes, size);
+    snd_mem_retire(old);
+    mem_charge(c->t, size - cap);
+    return true;
 }
 
 /* A new connection in the table (CLOSED), its rings without memory yet
@@ -556,17 +786,79 @@ static struct tcp_conn *conn_new(struct tcpip_tcp *t, mira_ipv4_t laddr, uint16_
     mira_waitq_init(&c->sq, false);
     struct tcp_config cfg = t->cfg;
     cfg.mss = cfg.mss_max_send = mss_towards(t, raddr);
-    /* The window scale for the largest the receive ring may grow to; the
-     * rings' memory comes later, at their first size (ring_alloc). */
-    tcp_cb_init(&c->cb, &cfg, lport, rport, NULL, (uint32_t)t->sndbuf, NULL, (uint32_t)t->rcvbuf,
+    /* The rings at their first size, their memory to come (ring_alloc);
+     * the window scale for the largest the receive ring may grow to
+     * (cfg.rcvbuf_max). */
+    tcp_cb_init(&c->cb, &cfg, lport, rport, NULL,
+                (uint32_t)(t->buf_initial < t->sndbuf ? t->buf_initial : t->sndbuf), NULL,
+                (uint32_t)(t->buf_initial < t->rcvbuf ? t->buf_initial : t->rcvbuf),
                 conn_output, c);
-    c->cb.snd.cap = (uint32_t)(t->buf_initial < t->sndbuf ? t->buf_initial : t->sndbuf);
-    c->cb.rcv.cap = (uint32_t)(t->buf_initial < t->rcvbuf ? t->buf_initial : t->rcvbuf);
     struct tcp_conn **slot = slot_of(t, c);
     c->hnext = *slot;
     *slot = c;
     t->conns++;
     return c;
+}
+
+/* --- input --- */
+
+/* Sums len bytes of chain p from byte off on (pieces at odd offsets too). */
+static uint32_t chain_sum(const struct mira_pbuf *p, size_t off, size_t len, uint32_t sum)
+{
+    size_t pos = 0;
+    for (; p != NULL && len > 0; p = p->next) {
+        if (off >= p->len) {
+            off -= p->len;
+            continue;
+        }
+        size_t n = p->len - off < len ? p->len - off : len;
+        sum = mira_csum_partial_at(p->data + off, n, pos, sum);
+        pos += n;
+        len -= n;
+        off = 0;
+    }
+    return sum;
+}
+
+/* Hands segment h (its header in seg's first piece, its data from there
+ * on through seg's pieces) to c's control block.  Data in several pieces
+ * (a coalesced 64 KiB segment read into pages) goes in as the consecutive
+ * segments it is made of, one per piece, so that the control block copies
+ * each straight from the packet (into the app's buffer or the ring). */
+static enum tcp_input_result conn_input(struct tcp_conn *c, struct mira_tcp_hdr *h,
+                                        const struct mira_pbuf *seg, mira_time_t at)
+{
+    size_t first = seg->len - h->hdr_len;
+    if (h->data_len <= first)
+        return tcp_cb_input(&c->cb, h, at);
+    size_t total = h->data_len;
+    uint8_t flags = h->flags;
+    h->data_len = first;
+    if (flags & MIRA_TCP_SYN) {
+        /* Data on a SYN beyond the first piece: not taken (the peer sends
+         * it again), and so not its FIN either. */
+        h->flags = (uint8_t)(flags & ~MIRA_TCP_FIN);
+        return tcp_cb_input(&c->cb, h, at);
+    }
+    struct mira_tcp_hdr part = *h;
+    part.flags = (uint8_t)(flags & ~(MIRA_TCP_FIN | MIRA_TCP_PSH));
+    c->cb.more_follows = true;
+    enum tcp_input_result r = tcp_cb_input(&c->cb, &part, at);
+    size_t done = first;
+    for (const struct mira_pbuf *q = seg->next; q != NULL && r == TCP_IN_DONE && done < total;
+         q = q->next) {
+        if (c->cb.state == TCP_CLOSED)
+            break;
+        part.seq = h->seq + (uint32_t)done;
+        part.data = q->data;
+        part.data_len = q->len < total - done ? q->len : total - done;
+        done += part.data_len;
+        part.flags = (uint8_t)(done == total ? flags : flags & ~(MIRA_TCP_FIN | MIRA_TCP_PSH));
+        c->cb.more_follows = done < total;
+        r = tcp_cb_input(&c->cb, &part, at);
+    }
+    c->cb.more_follows = false;
+    return r;
 }
 
 /* --- SYN cookies (tcp_cookie.h) --- */
@@ -593,16 +885,18 @@ static void cookie_send(struct tcpip_tcp *t, struct tcp_listener *l, mira_ipv4_t
     sa.window = (uint16_t)(w < 65535 ? w : 65535);
     sa.opts.present = MIRA_TCP_HAS_MSS;
     sa.opts.mss = mss_towards(t, raddr);
-    send_segment(t->s, laddr, raddr, &sa, NULL, 0, 0);
+    send_segment(t, NULL, laddr, raddr, &sa, 0, 0);
     t->cookies_sent++;
 }
 
 /* An ACK h (laddr <- raddr) to l with no connection: when it carries a
  * valid cookie, the connection it completes, rebuilt as the SYN-RECEIVED
  * one it would have been (the SYN replayed from the cookie's contents,
- * its SYN-ACK not sent again) and given h.  False: not a cookie. */
+ * its SYN-ACK not sent again) and given h (with its data in seg's pieces,
+ * into a receive ring allocated for it).  False: not a cookie. */
 static bool cookie_accept(struct tcpip_tcp *t, struct tcp_listener *l, mira_ipv4_t laddr,
-                          mira_ipv4_t raddr, const struct mira_tcp_hdr *h, mira_time_t at)
+                          mira_ipv4_t raddr, struct mira_tcp_hdr *h,
+                          const struct mira_pbuf *seg, mira_time_t at)
 {
     struct tcp_cookie_conn cc = { laddr, raddr, h->dport, h->sport, h->seq - 1 };
     uint16_t mss;
@@ -635,7 +929,7 @@ static bool cookie_accept(struct tcpip_tcp *t, struct tcp_listener *l, mira_ipv4
         conn_after(c); /* CLOSED and nobody's: freed; the peer sends again */
         return true;
     }
-    tcp_cb_input(&c->cb, h, at);
+    conn_input(c, h, seg, at);
     t->cookies_ok++;
     conn_after(c);
     return true;
@@ -651,10 +945,11 @@ int tcpip_tcp_init(struct tcpip_stack *s)
         return MIRA_ENOMEM;
     t->s = s;
     tcp_config_default(&t->cfg);
-    unsigned long retries, syn_retries, msl;
-    if (uint_param(name, "tcp-sndbuf", "131072", 1024, 64ul << 20, &t->sndbuf) < 0 ||
-        uint_param(name, "tcp-rcvbuf", "131072", 1024, 64ul << 20, &t->rcvbuf) < 0 ||
+    unsigned long retries, syn_retries, msl, mem_max;
+    if (uint_param(name, "tcp-sndbuf", "4194304", 1024, 64ul << 20, &t->sndbuf) < 0 ||
+        uint_param(name, "tcp-rcvbuf", "4194304", 1024, 64ul << 20, &t->rcvbuf) < 0 ||
         uint_param(name, "tcp-buf-initial", "4096", 1024, 64ul << 20, &t->buf_initial) < 0 ||
+        uint_param(name, "tcp-mem", "134217728", 0, ULONG_MAX, &mem_max) < 0 ||
         uint_param(name, "tcp-backlog", "64", 1, 65535, &t->backlog) < 0 ||
         uint_param(name, "tcp-max-conns", "1024", 1, 1000000, &t->max_conns) < 0 ||
         uint_param(name, "tcp-retries", "12", 1, 100, &retries) < 0 ||
@@ -668,6 +963,15 @@ int tcpip_tcp_init(struct tcpip_stack *s)
     t->cfg.max_retries = (unsigned)retries;
     t->cfg.max_syn_retries = (unsigned)syn_retries;
     t->cfg.msl = MIRA_MILLISECONDS(msl);
+    t->mem_max = mem_max;
+    t->cfg.rcvbuf_max = (uint32_t)t->rcvbuf;
+    /* The netif's offloads: checksums finished by the device, and TSO
+     * (which needs them) for segments of up to SEG_DATA_MAX bytes. */
+    const struct mira_netif_info *info = tcpip_netif_info(s);
+    t->tx_csum = (info->offloads & MIRA_NETIF_TX_CSUM) != 0;
+    t->tso = t->tx_csum && (info->offloads & MIRA_NETIF_TSO4) &&
+             info->gso_max >= MIRA_ETH_HLEN + 20u + 60u + SEG_DATA_MAX;
+    t->cfg.seg_max = t->tso ? SEG_DATA_MAX : 0;
     t->hash_size = TCP_HASH_MIN;
     while (t->hash_size < TCP_HASH_MAX && t->hash_size < t->max_conns / 4)
         t->hash_size *= 2;
@@ -698,10 +1002,14 @@ void tcpip_tcp_fini(struct tcpip_stack *s)
             loss_stats_add(t, &c->cb);
             mira_timer_fini(&c->timer);
             conn_free_buffers(c);
-            free(c);
+            conn_drop_memory(c); /* a packet still held: freed with the last */
         }
     }
     loss_stats_log(t, mira_stack_name(tcpip_dev(s)));
+    if (t->mem_peak > 0)
+        mira_log(MIRA_LOG_INFO, DRIVER, "%s: tcp rings: peak %llu bytes (tcp-mem %llu)",
+                 mira_stack_name(tcpip_dev(s)), (unsigned long long)t->mem_peak,
+                 (unsigned long long)t->mem_max);
     if (t->cookies_sent || t->drop_accept_full || t->drop_table_full || t->tw_reclaimed)
         mira_log(MIRA_LOG_INFO, DRIVER,
                  "%s: SYN cookies: %llu sent, %llu connections opened by one, %llu bad; "
@@ -721,34 +1029,47 @@ void tcpip_tcp_fini(struct tcpip_stack *s)
     free(t);
 }
 
-/* Segments: make it contiguous, check it, find its connection or
- * listener, else answer with a RST. */
+/* Segments: check the header (and the sum unless the device did), find
+ * its connection or listener, else answer with a RST.  The data stays in
+ * the packet's pieces. */
+/* Segments: check the header (and the sum unless the device did), find
+ * its connection or listener, else answer with a RST.  The data stays in
+ * the packet's pieces. */
 void tcpip_tcp_input(struct tcpip_stack *s, mira_ipv4_t src, mira_ipv4_t dst,
                      struct mira_pbuf *seg)
 {
     struct tcpip_tcp *t = tcp_of(s);
     size_t len = seg->tot_len;
-    uint8_t *copy = NULL;
-    const uint8_t *bytes;
-    if (seg->len >= len) {
-        bytes = seg->data;
-    } else if (len <= MIRA_PBUF_HEADROOM_MAX && mira_pbuf_pullup(&seg, len) != NULL) {
-        bytes = seg->data;
-    } else {
-        copy = malloc(len ? len : 1);
-        if (copy == NULL) {
+    struct mira_tcp_hdr h;
+    enum mira_tcpip_drop why = MIRA_DROP_TCP_SHORT;
+    uint8_t *b = mira_pbuf_pullup(&seg, len < MIRA_TCP_HDR_LEN ? len : MIRA_TCP_HDR_LEN);
+    if (b != NULL && len >= MIRA_TCP_HDR_LEN) {
+        size_t hlen = (size_t)(b[MIRA_TCP_OFF_DOFF] >> 4) * 4;
+        if (hlen > MIRA_TCP_HDR_LEN && hlen <= len)
+            b = mira_pbuf_pullup(&seg, hlen);
+    }
+    if (t == NULL) {
+        mira_pbuf_free(seg);
+        return;
+    }
+    if (b == NULL) {
+        tcpip_count_drop(s, why);
+        mira_pbuf_free(seg);
+        return;
+    }
+    if (!(seg->offload.flags & MIRA_PBUF_CSUM_VALID) && len >= MIRA_TCP_HDR_LEN &&
+        len <= 65535u - 20u) {
+        uint32_t sum = mira_csum_pseudo_ipv4(src, dst, MIRA_IPV4_PROTO_TCP, (uint16_t)len);
+        if (mira_csum_finish(chain_sum(seg, 0, len, sum)) != 0) {
+            tcpip_count_drop(s, MIRA_DROP_TCP_CHECKSUM);
             mira_pbuf_free(seg);
             return;
         }
-        mira_pbuf_copy_out(seg, 0, copy, len);
-        bytes = copy;
     }
-    struct mira_tcp_hdr h;
-    enum mira_tcpip_drop why = MIRA_DROP_NONE;
-    if (t == NULL || mira_tcp_parse(bytes, len, src, dst, &h, &why) < 0) {
-        if (t != NULL)
-            tcpip_count_drop(s, why);
-        goto out;
+    if (mira_tcp_parse_header(b, seg->len, len, &h, &why) < 0) {
+        tcpip_count_drop(s, why);
+        mira_pbuf_free(seg);
+        return;
     }
     mira_time_t at = now();
     struct tcp_conn *c = conn_find(t, dst, h.dport, src, h.sport);
@@ -757,7 +1078,7 @@ void tcpip_tcp_input(struct tcpip_stack *s, mira_ipv4_t src, mira_ipv4_t dst,
          * it again. */
         if (h.data_len > 0 && !ring_alloc(c, &c->cb.rcv))
             goto out;
-        if (tcp_cb_input(&c->cb, &h, at) != TCP_IN_REOPEN) {
+        if (conn_input(c, &h, seg, at) != TCP_IN_REOPEN) {
             grow_receive(c);
             conn_after(c);
             goto out;
@@ -768,14 +1089,15 @@ void tcpip_tcp_input(struct tcpip_stack *s, mira_ipv4_t src, mira_ipv4_t dst,
     }
     struct tcp_listener *l = listener_find(t, h.dport);
     if (l == NULL || tcpip_addr(s) != dst) {
-        send_reset(s, dst, src, &h);
+        send_reset(t, dst, src, &h);
         goto out;
     }
     uint8_t kind = h.flags & (MIRA_TCP_SYN | MIRA_TCP_ACK | MIRA_TCP_RST);
-    if (kind == MIRA_TCP_ACK && at < l->cookies_until && cookie_accept(t, l, dst, src, &h, at))
+    if (kind == MIRA_TCP_ACK && at < l->cookies_until &&
+        cookie_accept(t, l, dst, src, &h, seg, at))
         goto out;
     if (kind != MIRA_TCP_SYN) {
-        send_reset(s, dst, src, &h);
+        send_reset(t, dst, src, &h);
         goto out;
     }
     /* Full: the peer retries its SYN. */
@@ -795,10 +1117,9 @@ void tcpip_tcp_input(struct tcpip_stack *s, mira_ipv4_t src, mira_ipv4_t dst,
     c->listener = l;
     l->half++;
     tcp_cb_listen(&c->cb, tcp_isn(t->isn_key, dst, h.dport, src, h.sport, at));
-    tcp_cb_input(&c->cb, &h, at);
+    tcp_cb_input(&c->cb, &h, at); /* data on a SYN is not kept (tcp_cb) */
     conn_after(c);
 out:
-    free(copy);
     mira_pbuf_free(seg);
 }
 
@@ -975,11 +1296,12 @@ static long dead(const struct tcp_conn *c)
 long tcpip_tcp_read(struct mira_tcp *cc, void *buf, size_t len, mira_time_t deadline)
 {
     struct tcp_conn *c = (struct tcp_conn *)cc;
-    for (bool timed_out = false;; timed_out = mira_wait_until(&c->rq, deadline) < 0) {
+    for (bool timed_out = false;;) {
         if (cc->sock.closed)
             return MIRA_ECLOSED;
         size_t n = tcp_cb_read(&c->cb, buf, len, now());
         if (n > 0) {
+            rcv_tune(c, n);
             conn_after(c);
             return (long)n;
         }
@@ -989,6 +1311,20 @@ long tcpip_tcp_read(struct mira_tcp *cc, void *buf, size_t len, mira_time_t dead
             return dead(c);
         if (timed_out)
             return MIRA_ETIMEDOUT;
+        /* Wait with the buffer lent to the control block: data arriving
+         * meanwhile is copied into it straight from the packet. */
+        bool mine = c->cb.rd_buf == NULL && len > 0;
+        if (mine)
+            tcp_cb_reader(&c->cb, buf, len < UINT32_MAX ? (uint32_t)len : UINT32_MAX);
+        timed_out = mira_wait_until(&c->rq, deadline) < 0;
+        if (mine) {
+            uint32_t got = c->cb.rd_done;
+            tcp_cb_reader(&c->cb, NULL, 0);
+            if (got > 0) {
+                rcv_tune(c, got);
+                return (long)got;
+            }
+        }
     }
 }
 
@@ -1002,8 +1338,12 @@ long tcpip_tcp_write(struct mira_tcp *cc, const void *buf, size_t len, mira_time
             return MIRA_ECLOSED;
         if (!ring_alloc(c, &c->cb.snd))
             return done > 0 ? (long)done : MIRA_ENOMEM;
-        grow_send(c, len - done);
         long w = tcp_cb_write(&c->cb, (const uint8_t *)buf + done, len - done, now());
+        if (w >= 0 && done + (size_t)w < len && snd_tune(c)) {
+            done += (size_t)w;
+            conn_after(c);
+            continue; /* room again: write on */
+        }
         conn_after(c);
         if (w < 0)
             return c->cb.state == TCP_CLOSED ? dead(c) : MIRA_ECLOSED;

@@ -9,7 +9,7 @@
  * Input: byte 0 picks the ring sizes, the start (LISTEN, SYN-SENT, or
  * ESTABLISHED through a handshake), Nagle (0x40), and with 0x80 at once
  * keepalive, NewReno (else CUBIC) and a SYN-ACK offering SACK and
- * timestamps; then operations, one byte each with
+ * timestamps; the ISS (4 bytes; odd: TSO, cfg.seg_max 65455); then operations, one byte each with
  * their arguments:
  *   0 segment relative to the block (seq = RCV.NXT + d16, ack = SND.UNA +
  *     d16), 1 segment with absolute seq/ack: flags, window, options byte
@@ -61,8 +61,12 @@ static void output(void *ctx, struct tcp_cb *cb, const struct mira_tcp_hdr *h, u
     (void)ctx;
     if ((uint64_t)off + len > cb->snd.len)
         fail("sent bytes the send ring does not hold");
-    if (len > cb->snd_mss)
-        fail("segment above the MSS");
+    /* With TSO (cfg.seg_max) a segment may be a frame the device cuts
+     * into snd_mss pieces, each with h's options. */
+    uint32_t most = cb->cfg.seg_max > cb->snd_mss ? cb->cfg.seg_max : cb->snd_mss;
+    uint32_t piece = len < cb->snd_mss ? len : cb->snd_mss;
+    if (len > most)
+        fail("segment above the MSS (or seg_max with TSO)");
     if ((h->flags & MIRA_TCP_SYN) && len > 0)
         fail("data on our SYN");
     /* A keepalive probe (RFC 1122 4.2.3.6) is the one segment below
@@ -77,8 +81,8 @@ static void output(void *ctx, struct tcp_cb *cb, const struct mira_tcp_hdr *h, u
     if (olen < 0)
         fail("options that do not encode");
     if (!(h->flags & (MIRA_TCP_SYN | MIRA_TCP_RST))) {
-        if (len > 0 && len + (uint32_t)olen > cb->peer_mss)
-            fail("data and options beyond the peer's MSS");
+        if (len > 0 && piece + (uint32_t)olen > cb->peer_mss)
+            fail("data and options beyond the peer's MSS (in a TSO frame's pieces)");
         if (cb->ts_ok != ((h->opts.present & MIRA_TCP_HAS_TS) != 0))
             fail("timestamps on a segment iff negotiated");
         if ((h->opts.present & MIRA_TCP_HAS_SACK) && !cb->sack_ok)
@@ -162,11 +166,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *p, size_t n)
     cfg.max_syn_retries = 2;
     cfg.nodelay = (mode & 0x40) != 0;
     cfg.cc = (mode & 0x80) ? TCP_CC_NEWRENO : TCP_CC_CUBIC;
+    /* TSO (frames of up to 65455 bytes) with an odd ISS. */
+    uint32_t iss = u32(&in);
+    cfg.seg_max = (iss & 1) ? 65535u - 80u : 0;
     struct tcp_cb cb;
     tcp_cb_init(&cb, &cfg, 80, 4321, sndbuf, caps[(mode >> 2) & 3], rcvbuf, caps[(mode >> 4) & 3],
                 output, NULL);
     mira_time_t now = MIRA_SECONDS(1000);
-    uint32_t iss = u32(&in);
     switch (mode % 3) {
     case 0:
         tcp_cb_listen(&cb, iss);

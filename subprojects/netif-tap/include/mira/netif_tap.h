@@ -11,6 +11,13 @@
  *                            administered one)
  *   --net0-mtu=N             the largest IP packet, 68 to 65521 (default 1500)
  *   --net0-tun-device=PATH   the clone device (default /dev/net/tun)
+ *   --net0-offload=BOOL      use the tap's offloads (default true): a
+ *                            virtio-net header on every frame
+ *                            (IFF_VNET_HDR), checksums left to the host
+ *                            and TSO frames of up to 64 KiB on send,
+ *                            unfinished sums and coalesced segments of up
+ *                            to 64 KiB on receive (TUNSETOFFLOAD); false,
+ *                            or a kernel that refuses, gives plain frames
  *
  * Attaching needs CAP_NET_ADMIN, unless the tap is persistent and owned by
  * the user (ip tuntap add NAME mode tap user USER).  Without the clone
@@ -19,7 +26,9 @@
  *
  * Receiving reads every frame that is ready (up to the caller's count) per
  * wake-up, each straight into a packet buffer with readv; sending gathers a
- * frame's pieces with writev: no copy in the driver either way.
+ * frame's pieces with writev: no copy in the driver either way.  The
+ * connect line lists the offloads in use ("offloads: tx-csum tso4 rx-csum
+ * rx-gso", or "none").
  */
 #ifndef MIRA_NETIF_TAP_H
 #define MIRA_NETIF_TAP_H

@@ -74,6 +74,17 @@ struct mira_tcp_hdr {
 int mira_tcp_parse(const uint8_t *p, size_t len, uint32_t src, uint32_t dst, struct mira_tcp_hdr *t,
                    enum mira_tcpip_drop *why);
 
+/* mira_tcp_parse_header: as mira_tcp_parse without the checksum, for a
+ * segment of len bytes whose first avail bytes are at p (the header must
+ * lie inside them; the data may go on elsewhere, in a packet buffer's
+ * later pieces) and whose checksum a device has checked
+ * (MIRA_PBUF_CSUM_VALID) or the caller checks itself.  t->data points at
+ * the data's first byte in [p, p + avail) (or just past it), data_len is
+ * all of it.  Same drops, except TCP_CHECKSUM only for a segment longer
+ * than an IPv4 datagram. */
+int mira_tcp_parse_header(const uint8_t *p, size_t avail, size_t len, struct mira_tcp_hdr *t,
+                          enum mira_tcpip_drop *why);
+
 /* mira_tcp_parse_options: parses the n option bytes at p into *o (present
  * 0 first); returns 0 or MIRA_ECORRUPT as above. */
 int mira_tcp_parse_options(const uint8_t *p, size_t n, struct mira_tcp_opts *o, enum mira_tcpip_drop *why);
