@@ -1503,11 +1503,14 @@ bool tcp_cb_path_mtu(struct tcp_cb *cb, uint32_t seq, uint32_t mtu, mira_time_t 
         return false;
     if (mtu < TCP_PMTU_MIN)
         mtu = TCP_PMTU_MIN;
-    /* 20 bytes of IPv4 and 20 of TCP: data segments carry no options. */
-    uint32_t mss = mtu - 40;
-    if (mss >= cb->snd_mss)
+    /* 20 bytes of IPv4 and 20 of TCP header: what is left is the data and
+     * options a segment may carry (peer_mss's meaning), less the
+     * timestamps every segment carries once negotiated. */
+    uint32_t lim = mtu - 40;
+    if (lim >= cb->peer_mss)
         return false; /* RFC 1191 6.3: never raised by an ICMP message */
-    cb->snd_mss = (uint16_t)mss;
+    cb->peer_mss = (uint16_t)lim;
+    cb->snd_mss = (uint16_t)(lim - (cb->ts_ok ? 2 + MIRA_TCP_OPT_TS_LEN : 0));
     /* Everything in flight was sent too big: go back and send it again
      * now, within the same window (RFC 1191 6.5). */
     cb->snd_nxt = cb->snd_una;
