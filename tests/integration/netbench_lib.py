@@ -1,0 +1,159 @@
+"""Shared by the netbench tests and benchmarks (tests/integration/netbench_bulk.py,
+tests/bench/netbench_bench.py): a network namespace with a tap, the app
+(tests/apps/netbench) on it with its default parameters, netem, and what
+to print when something goes wrong.
+
+Inside each namespace the tap is tap0 (netif-tap's default), Linux is
+10.0.0.1/24 on it and the app 10.0.0.2/24 (the stack's defaults): the
+app runs with no network parameters at all.  Everything made here is
+removed by Namespace.close(), which the callers reach through `finally`
+(and a namespace goes with every device in it).
+"""
+import ctypes
+import os
+import subprocess
+import threading
+import time
+
+LINUX_ADDR, APP_ADDR = '10.0.0.1', '10.0.0.2'
+ECHO, DISCARD, CHARGEN = 7, 9, 19
+
+
+def sh(*cmd, timeout=60):
+    return subprocess.run(list(cmd), capture_output=True, text=True, timeout=timeout)
+
+
+def enter_netns(name):
+    """Moves the calling thread (only it: a network namespace is per
+    thread) into namespace `name`, so its sockets are made there."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    fd = os.open('/run/netns/' + name, os.O_RDONLY)
+    try:
+        if libc.setns(fd, 0x40000000) != 0:  # CLONE_NEWNET
+            raise OSError(ctypes.get_errno(), 'setns into ' + name)
+    finally:
+        os.close(fd)
+
+
+def wrapper():
+    return os.environ.get('MIRA_TEST_WRAPPER', '').split()
+
+
+class Namespace:
+    """A network namespace; with_tap() gives it tap0 with 10.0.0.1/24."""
+
+    def __init__(self, name):
+        self.name = name
+        r = sh('ip', 'netns', 'add', name)
+        if r.returncode != 0:
+            raise OSError('ip netns add %s: %s' % (name, r.stderr.strip()))
+        self.ip('link', 'set', 'lo', 'up')
+
+    def ip(self, *args):
+        r = sh('ip', '-n', self.name, *args)
+        if r.returncode != 0:
+            raise OSError('ip -n %s %s: %s' % (self.name, ' '.join(args), r.stderr.strip()))
+        return r.stdout
+
+    def tc(self, *args):
+        r = sh('tc', '-n', self.name, *args)
+        if r.returncode != 0:
+            raise OSError('tc -n %s %s: %s' % (self.name, ' '.join(args), r.stderr.strip()))
+        return r.stdout
+
+    def run(self, *cmd, timeout=60):
+        return sh('ip', 'netns', 'exec', self.name, *cmd, timeout=timeout)
+
+    def popen(self, cmd, **kw):
+        return subprocess.Popen(['ip', 'netns', 'exec', self.name] + list(cmd), **kw)
+
+    def with_tap(self):
+        self.ip('tuntap', 'add', 'tap0', 'mode', 'tap')
+        self.ip('addr', 'add', LINUX_ADDR + '/24', 'dev', 'tap0')
+        self.ip('link', 'set', 'tap0', 'up')
+        return self
+
+    def netem(self, spec):
+        """Impairs both directions on tap0 with netem `spec` (a list of tc
+        words): Linux -> app as tap0's root qdisc, app -> Linux on ifb0,
+        where tap0's ingress is redirected."""
+        if not spec:
+            return
+        self.tc('qdisc', 'add', 'dev', 'tap0', 'root', 'netem', *spec)
+        self.ip('link', 'add', 'ifb0', 'type', 'ifb')
+        self.ip('link', 'set', 'ifb0', 'up')
+        self.tc('qdisc', 'add', 'dev', 'tap0', 'handle', 'ffff:', 'ingress')
+        self.tc('filter', 'add', 'dev', 'tap0', 'parent', 'ffff:', 'matchall',
+                'action', 'mirred', 'egress', 'redirect', 'dev', 'ifb0')
+        self.tc('qdisc', 'add', 'dev', 'ifb0', 'root', 'netem', *spec)
+
+    def diagnose(self):
+        """What a stalled transfer looks like from Linux: its TCP
+        connections (window, retransmissions) and the qdiscs' counters."""
+        out = []
+        for cmd in (['ss', '-tni'], ['tc', '-s', 'qdisc'], ['ip', '-s', 'link', 'show', 'tap0'],
+                    ['nstat', '-az', 'TcpRetransSegs', 'TcpExtTCPSACK*', 'TcpInErrs',
+                     'TcpInCsumErrors', 'TcpExtTCPTimeouts']):
+            r = self.run(*cmd)
+            out.append('$ %s\n%s%s' % (' '.join(cmd), r.stdout, r.stderr))
+        return ''.join(out)
+
+    def close(self):
+        sh('ip', 'netns', 'del', self.name)
+
+
+class App:
+    """netbench in a namespace, with its output lines read in a thread."""
+
+    def __init__(self, ns, exe, args=()):
+        self.cmd = wrapper() + [exe] + list(args)
+        self.p = ns.popen(self.cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          stdin=subprocess.DEVNULL, text=True)
+        self.lines, self.err = [], []
+        self.threads = [threading.Thread(target=self._read, args=(self.p.stdout, self.lines),
+                                         daemon=True),
+                        threading.Thread(target=self._read, args=(self.p.stderr, self.err),
+                                         daemon=True)]
+        for t in self.threads:
+            t.start()
+
+    @staticmethod
+    def _read(f, into):
+        for line in f:
+            into.append(line.rstrip('\n'))
+
+    def wait_listening(self, limit=60):
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < limit:
+            if any(l.startswith('listening on ') for l in self.lines):
+                return True
+            if self.p.poll() is not None:
+                return False
+            time.sleep(0.05)
+        return False
+
+    def rss_kib(self):
+        """The app's resident set now (VmRSS), in KiB: the process under
+        `ip netns exec` (which execs it)."""
+        with open('/proc/%d/status' % self.p.pid) as f:
+            for line in f:
+                if line.startswith('VmRSS:'):
+                    return int(line.split()[1])
+        return None
+
+    def stop(self, limit=120):
+        """SIGTERM, then its status (killed after limit seconds)."""
+        if self.p.poll() is None:
+            self.p.terminate()
+        try:
+            self.p.wait(timeout=limit)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
+        for t in self.threads:
+            t.join(timeout=5)
+        return self.p.returncode
+
+    def output(self):
+        return '--- app: %s, status %s\n%s\n--- its stderr\n%s\n---\n' % (
+            ' '.join(self.cmd), self.p.returncode, '\n'.join(self.lines), '\n'.join(self.err))
