@@ -12,6 +12,7 @@ removed by Namespace.close(), which the callers reach through `finally`
 import ctypes
 import os
 import subprocess
+import sys
 import threading
 import time
 
@@ -73,25 +74,20 @@ class Namespace:
         self.ip('link', 'set', 'tap0', 'up')
         return self
 
-    def netem(self, spec):
-        """Impairs both directions on tap0 with netem `spec` (a list of tc
-        words): Linux -> app as tap0's root qdisc, app -> Linux on ifb0,
-        where tap0's ingress is redirected."""
-        if not spec:
-            return
-        self.tc('qdisc', 'add', 'dev', 'tap0', 'root', 'netem', *spec)
-        self.ip('link', 'add', 'ifb0', 'type', 'ifb')
-        self.ip('link', 'set', 'ifb0', 'up')
-        self.tc('qdisc', 'add', 'dev', 'tap0', 'handle', 'ffff:', 'ingress')
-        self.tc('filter', 'add', 'dev', 'tap0', 'parent', 'ffff:', 'matchall',
-                'action', 'mirred', 'egress', 'redirect', 'dev', 'ifb0')
-        self.tc('qdisc', 'add', 'dev', 'ifb0', 'root', 'netem', *spec)
+    def bare_tap(self):
+        """tap0, up, with no address and no IPv6: for the app, when the
+        relay (netem_relay.py) stands between it and Linux."""
+        self.run('sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1')
+        self.run('sysctl', '-qw', 'net.ipv6.conf.default.disable_ipv6=1')
+        self.ip('tuntap', 'add', 'tap0', 'mode', 'tap')
+        self.ip('link', 'set', 'tap0', 'up')
+        return self
 
     def diagnose(self):
         """What a stalled transfer looks like from Linux: its TCP
         connections (window, retransmissions) and the qdiscs' counters."""
         out = []
-        for cmd in (['ss', '-tni'], ['tc', '-s', 'qdisc'], ['ip', '-s', 'link', 'show', 'tap0'],
+        for cmd in (['ss', '-tni'], ['ip', '-s', 'link', 'show', 'tap0'],
                     ['nstat', '-az', 'TcpRetransSegs', 'TcpExtTCPSACK*', 'TcpInErrs',
                      'TcpInCsumErrors', 'TcpExtTCPTimeouts']):
             r = self.run(*cmd)
@@ -100,6 +96,33 @@ class Namespace:
 
     def close(self):
         sh('ip', 'netns', 'del', self.name)
+
+
+class Relay:
+    """netem_relay.py between tap0 of linux_ns (Linux's) and tap0 of
+    app_ns (the app's), impairing frames as spec (a list of words:
+    loss 5 delay 10 ...) says."""
+
+    def __init__(self, linux_ns, app_ns, seed, spec):
+        me = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'netem_relay.py')
+        self.p = subprocess.Popen([sys.executable, me, linux_ns.name, app_ns.name, str(seed)]
+                                  + list(spec), stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, text=True)
+        first = self.p.stdout.readline()
+        if first.strip() != 'relaying':
+            self.p.kill()
+            raise OSError('netem_relay.py did not start: ' + first + self.p.stdout.read())
+
+    def stop(self):
+        """Its counters line (and anything else it said)."""
+        if self.p.poll() is None:
+            self.p.terminate()
+        try:
+            out, _ = self.p.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            out, _ = self.p.communicate()
+        return out.strip()
 
 
 class App:
