@@ -201,6 +201,7 @@ static int serve(const char *host)
     fflush(stdout);
     for (;;)
         pause();
+    return 0;
 }
 
 /* --- the clients --- */
@@ -296,14 +297,14 @@ static int rr(const char *host, int conns, double seconds)
         write_all(c[i].fd, req, sizeof req);
     struct epoll_event evs[64];
     for (;;) {
-        int n = epoll_wait(ep, evs, 64, 1000);
+        int n = epoll_wait(ep, evs, 64, 30000);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
             die("epoll_wait");
         }
         if (n == 0) {
-            fprintf(stderr, "nbtool: no echo for 1 s\n");
+            fprintf(stderr, "nbtool: no echo for 30 s\n");
             return 1;
         }
         double t = now();
@@ -325,8 +326,13 @@ static int rr(const char *host, int conns, double seconds)
         }
     }
     double t = now() - t0;
-    for (int i = 0; i < conns; i++)
+    /* An orderly end: no request left unanswered, the echo's FIN read. */
+    for (int i = 0; i < conns; i++) {
+        shutdown(c[i].fd, SHUT_WR);
+        while (read(c[i].fd, buf, sizeof buf) > 0)
+            ;
         close(c[i].fd);
+    }
     free(c);
     printf("rr %llu transactions %.3f s %.0f/s\n", done, t, (double)done / t);
     return 0;
