@@ -9,6 +9,7 @@ tests/integration/netem_relay.py between Linux's tap in one namespace and
 the app's in another, since these kernels lack sch_netem; `clean` has no
 relay: the app's tap is Linux's):
   clean      none
+  relayed    none, but through the relay (what the relay itself costs)
   loss       loss 5%
   reorder    delay 10 ms, reorder 25%  (a quarter of the packets skip the
              delay: they overtake the ones before them)
@@ -16,7 +17,7 @@ relay: the app's tap is Linux's):
   corrupt    corrupt 1%  (one bit flipped: the checksums must catch it)
   all        all of the above together
 In each, Linux connects to the app's echo (port 7), sends N MiB (default
-100) of a seeded pseudo-random stream while reading the echo, then
+100, or MIRA_BULK_MIB) of a seeded pseudo-random stream while reading the echo, then
 half-closes: the echo must come back whole (sha256 of what was sent equal
 to that of what came back: N MiB each way) and end with the app's FIN.
 Then the app is stopped with SIGTERM and must end with status 0.
@@ -44,6 +45,7 @@ import netbench_lib as nb  # noqa: E402
 SKIP = 77
 CONDITIONS = {
     'clean': [],
+    'relayed': ['loss', '0'],
     'loss': ['loss', '5'],
     'reorder': ['delay', '10', 'reorder', '25'],
     'duplicate': ['duplicate', '5'],
@@ -192,7 +194,7 @@ def main():
     if len(args) < 2:
         print(__doc__)
         return 2
-    exe, conds, mib = args[0], [], 100
+    exe, conds, mib = args[0], [], int(os.environ.get('MIRA_BULK_MIB', '100'))
     i = 1
     while i < len(args):
         if args[i] == '--mib':
