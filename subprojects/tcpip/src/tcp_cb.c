@@ -260,8 +260,13 @@ static void output(struct tcp_cb *cb, mira_time_t now)
         if (send_at_nxt(cb, usable, false, now) == 0)
             break;
     }
+    /* A pure ACK carries SND.MAX, not SND.NXT (as BSD's tcp_output does):
+     * while retransmitting, SND.NXT is back inside what the peer has
+     * already received, and a peer that checks the sequence number of an
+     * empty segment (Linux: older than its RCV.WUP) drops it, ACK field
+     * and all - it would never learn what we received. */
     if (cb->ack_now && cb->state != TCP_SYN_SENT)
-        emit(cb, cb->snd_nxt, MIRA_TCP_ACK, 0);
+        emit(cb, cb->snd_max, MIRA_TCP_ACK, 0);
 }
 
 /* Arms or stops the retransmission and persist timers after any event:

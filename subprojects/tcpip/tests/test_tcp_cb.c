@@ -326,6 +326,33 @@ static void test_ack_at_right_edge_taken(void **state)
     h_fini(&n);
 }
 
+/* While retransmitting after a timeout (SND.NXT back at SND.UNA), a pure
+ * ACK carries SND.MAX: the peer already has everything up to there, and
+ * Linux drops an empty segment older than that, ACK field and all
+ * (tests/integration/netbench_bulk.py stalled for minutes on it). */
+static void test_pure_ack_at_snd_max(void **state)
+{
+    (void)state;
+    struct h_net n;
+    struct tcp_config c = cfg_default();
+    h_init(&n, &c, 65536, 65536, 6);
+    open_pair(&n);
+    static uint8_t data[3000];
+    n.cut[B] = true; /* B gets the data; A never hears B's ACKs */
+    tcp_cb_write(&n.cb[A], data, sizeof(data), n.now);
+    h_run(&n, n.now + MS(2500));
+    assert_true(n.cb[A].stat_rto >= 1);
+    assert_true(tcp_seq_lt(n.cb[A].snd_nxt, n.cb[A].snd_max));
+    /* Out-of-order data from B: A answers with an ACK at once. */
+    unsigned before = n.sent[A];
+    inject(&n, A, MIRA_TCP_ACK, n.cb[A].rcv_nxt + 1, n.cb[A].snd_una, "x", 1);
+    assert_int_equal(n.sent[A], before + 1);
+    const struct mira_tcp_hdr *ack = h_last(&n, A, 0);
+    assert_int_equal(ack->data_len, 0);
+    assert_int_equal(ack->seq, n.cb[A].snd_max);
+    h_fini(&n);
+}
+
 /* --- closing --- */
 
 static void test_orderly_close(void **state)
@@ -713,6 +740,7 @@ int main(void)
         cmocka_unit_test(test_handshake),
         cmocka_unit_test(test_handshake_no_options),
         cmocka_unit_test(test_ack_at_right_edge_taken),
+        cmocka_unit_test(test_pure_ack_at_snd_max),
         cmocka_unit_test(test_simultaneous_open),
         cmocka_unit_test(test_listen_refuses_ack),
         cmocka_unit_test(test_transfer_lossless),
