@@ -3,7 +3,7 @@
 tap) and Linux's, on a clean link and under netem, each condition in its
 own network namespace with its own app, all conditions at once.
 
-usage: netbench_bulk.py NETBENCH_EXE [--mib N] COND...
+usage: netbench_bulk.py NETBENCH_EXE [--mib N] COND[:MIB]...
 COND (netem's impairments, applied to each direction apart; done by
 tests/integration/netem_relay.py between Linux's tap in one namespace and
 the app's in another, since these kernels lack sch_netem; `clean` has no
@@ -16,6 +16,7 @@ relay: the app's tap is Linux's):
   duplicate  duplicate 5%
   corrupt    corrupt 1%  (one bit flipped: the checksums must catch it)
   all        all of the above together
+COND:MIB moves MIB MiB in that condition instead of N.
 In each, Linux connects to the app's echo (port 7), sends N MiB (default
 100, or MIRA_BULK_MIB) of a seeded pseudo-random stream while reading the echo, then
 half-closes: the echo must come back whole (sha256 of what was sent equal
@@ -201,17 +202,19 @@ def main():
             mib = int(args[i + 1])
             i += 2
             continue
-        if args[i] not in CONDITIONS:
-            print('unknown condition %s (one of %s)' % (args[i], ' '.join(CONDITIONS)))
+        cond, _, size = args[i].partition(':')
+        if cond not in CONDITIONS or (size and not size.isdigit()):
+            print('unknown condition %s (one of %s, optionally :MIB)' % (
+                args[i], ' '.join(CONDITIONS)))
             return 2
-        conds.append(args[i])
+        conds.append((cond, int(size) if size else None))
         i += 1
     if os.geteuid() != 0 or not shutil.which('ip'):
         print('skipped: needs root (network namespaces) and ip')
         return SKIP
     results = {}
-    threads = [threading.Thread(target=run_condition, args=(exe, c, mib << 20, results))
-               for c in conds]
+    threads = [threading.Thread(target=run_condition, args=(exe, c, (size or mib) << 20, results))
+               for c, size in conds]
     t0 = time.monotonic()
     for t in threads:
         t.start()
@@ -219,7 +222,7 @@ def main():
         t.join()
     print('all %d conditions at once: %.1f s' % (len(conds), time.monotonic() - t0))
     failed = 0
-    for c in conds:
+    for c, _ in conds:
         failures, took = results.get(c, (['no result'], 0))
         print('%-9s %s (%.1f s)' % (c, 'FAIL: ' + '; '.join(failures) if failures else 'ok', took))
         failed += bool(failures)

@@ -40,6 +40,11 @@ def wrapper():
     return os.environ.get('MIRA_TEST_WRAPPER', '').split()
 
 
+def slow():
+    """How much longer things take under a wrapper (valgrind)."""
+    return 10 if wrapper() else 1
+
+
 class Namespace:
     """A network namespace; with_tap() gives it tap0 with 10.0.0.1/24."""
 
