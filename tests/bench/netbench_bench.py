@@ -140,6 +140,7 @@ def main():
             bench({'name': name, 'error': 'needs root (network namespaces)'})
         bench({'name': RSS_ROW, 'error': 'needs root (network namespaces)'})
         return 0
+    nb.cleanup_on_signal('mira-nbb-%d' % os.getpid())
     try:
         measure(exe, nbtool)
     except (OSError, subprocess.TimeoutExpired, IndexError, ValueError) as e:

@@ -212,6 +212,7 @@ def main():
     if os.geteuid() != 0 or not shutil.which('ip'):
         print('skipped: needs root (network namespaces) and ip')
         return SKIP
+    nb.cleanup_on_signal('mira-nb-%d-' % os.getpid())
     results = {}
     threads = [threading.Thread(target=run_condition, args=(exe, c, (size or mib) << 20, results))
                for c, size in conds]

@@ -11,6 +11,7 @@ removed by Namespace.close(), which the callers reach through `finally`
 """
 import ctypes
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -38,6 +39,35 @@ def enter_netns(name):
 
 def wrapper():
     return os.environ.get('MIRA_TEST_WRAPPER', '').split()
+
+
+def cleanup_on_signal(prefix):
+    """On SIGTERM or SIGINT (meson's timeout, ^C): kills this process's
+    children (apps, relays) and removes every namespace named prefix*,
+    then exits with status 1 - the `finally` blocks of other threads
+    would not run."""
+    def handler(signum, _frame):
+        pids = []
+        for task in os.listdir('/proc/self/task'):
+            try:
+                with open('/proc/self/task/%s/children' % task) as f:
+                    pids += [int(x) for x in f.read().split()]
+            except OSError:
+                pass
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        for line in sh('ip', 'netns', 'list').stdout.splitlines():
+            name = line.split()[0] if line.split() else ''
+            if name.startswith(prefix):
+                sh('ip', 'netns', 'del', name)
+        print('stopped by signal %d: children killed, namespaces %s* removed' % (signum, prefix),
+              flush=True)
+        os._exit(1)
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
 
 
 def slow():
