@@ -1302,7 +1302,14 @@ enum tcp_input_result tcp_cb_input(struct tcp_cb *cb, const struct mira_tcp_hdr 
     bool ok;
     bool zero_window_probe = false;
     if (seglen == 0)
-        ok = wnd == 0 ? seq == cb->rcv_nxt : (seq - cb->rcv_nxt) < wnd;
+        /* An empty segment exactly at the right edge counts too (as in
+         * Linux's tcp_sequence): a peer whose data filled our window and
+         * was lost sends its ACKs with SEG.SEQ = its SND.NXT = our right
+         * edge; refusing them (RFC 9293's strict RCV.NXT =< SEG.SEQ <
+         * RCV.NXT+RCV.WND) also refuses their ACK field, and when that
+         * peer in turn refuses our segments as old ones (after our RTO
+         * went back to SND.UNA) neither side ever learns anything again. */
+        ok = wnd == 0 ? seq == cb->rcv_nxt : (seq - cb->rcv_nxt) <= wnd;
     else if (wnd == 0) {
         ok = false;
         /* Special allowance: its ACK and RST still count (3.10.7.4). */

@@ -407,6 +407,58 @@ static void test_out_of_order_kept(void **state)
     h_fini(&n);
 }
 
+/* An empty segment at exactly the right edge of our window is taken, its
+ * ACK field too: Linux sends its ACKs at SND.NXT, which is our right edge
+ * once its data filled the window and was lost; refusing them left both
+ * sides retransmitting forever under loss (tests/integration/netbench_bulk.py). */
+static void test_ack_at_right_edge_taken(void **state)
+{
+    (void)state;
+    struct h_net n;
+    struct tcp_config c = cfg_default();
+    h_init(&n, &c, 65536, 65536, 5);
+    open_pair(&n);
+    static uint8_t data[3000];
+    n.cut[A] = true; /* A's data never reaches B */
+    tcp_cb_write(&n.cb[A], data, sizeof(data), n.now);
+    h_run(&n, n.now + MS(1));
+    n.cut[A] = false;
+    uint32_t una = n.cb[A].snd_una, max = n.cb[A].snd_max;
+    assert_true(tcp_seq_gt(max, una));
+    uint32_t wnd = n.cb[A].rcv_adv - n.cb[A].rcv_nxt;
+    assert_true(wnd > 0);
+    inject(&n, A, MIRA_TCP_ACK, n.cb[A].rcv_nxt + wnd, max, NULL, 0);
+    assert_int_equal(n.cb[A].snd_una, max);
+    h_fini(&n);
+}
+
+/* While retransmitting after a timeout (SND.NXT back at SND.UNA), a pure
+ * ACK carries SND.MAX: the peer already has everything up to there, and
+ * Linux drops an empty segment older than that, ACK field and all
+ * (tests/integration/netbench_bulk.py stalled for minutes on it). */
+static void test_pure_ack_at_snd_max(void **state)
+{
+    (void)state;
+    struct h_net n;
+    struct tcp_config c = cfg_default();
+    h_init(&n, &c, 65536, 65536, 6);
+    open_pair(&n);
+    static uint8_t data[3000];
+    n.cut[B] = true; /* B gets the data; A never hears B's ACKs */
+    tcp_cb_write(&n.cb[A], data, sizeof(data), n.now);
+    h_run(&n, n.now + MS(2500));
+    assert_true(n.cb[A].stat_rto >= 1);
+    assert_true(tcp_seq_lt(n.cb[A].snd_nxt, n.cb[A].snd_max));
+    /* Out-of-order data from B: A answers with an ACK at once. */
+    unsigned before = n.sent[A];
+    inject(&n, A, MIRA_TCP_ACK, n.cb[A].rcv_nxt + 1, n.cb[A].snd_una, "x", 1);
+    assert_int_equal(n.sent[A], before + 1);
+    const struct mira_tcp_hdr *ack = h_last(&n, A, 0);
+    assert_int_equal(ack->data_len, 0);
+    assert_int_equal(ack->seq, n.cb[A].snd_max);
+    h_fini(&n);
+}
+
 /* --- closing --- */
 
 static void test_orderly_close(void **state)
@@ -1214,6 +1266,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_handshake),
         cmocka_unit_test(test_handshake_no_options),
+        cmocka_unit_test(test_ack_at_right_edge_taken),
+        cmocka_unit_test(test_pure_ack_at_snd_max),
         cmocka_unit_test(test_simultaneous_open),
         cmocka_unit_test(test_listen_refuses_ack),
         cmocka_unit_test(test_transfer_lossless),
