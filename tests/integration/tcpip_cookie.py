@@ -19,23 +19,15 @@ in the namespace.
    one cookie was bad.
 Skipped (77) without root, ip or nft.
 """
-import os
-import shutil
-import signal
 import socket
 import struct
-import subprocess
 import sys
-import threading
 import time
 
-SKIP = 77
+import tapns
+
 NS_ADDR, APP_ADDR, PORT = '10.0.0.1', '10.0.0.2', 7
 SYN, RST, PSH, ACK = 0x02, 0x04, 0x08, 0x10
-
-
-def sh(*cmd):
-    return subprocess.run(list(cmd), capture_output=True, text=True)
 
 
 def csum(b):
@@ -107,62 +99,27 @@ def helper():
     print('cookie ACK with data: connection made, data echoed', flush=True)
 
 
-class Lines:
-    def __init__(self, f):
-        self.lines = []
-        self.t = threading.Thread(target=self.run, args=(f,), daemon=True)
-        self.t.start()
-
-    def run(self, f):
-        for line in f:
-            self.lines.append(line.rstrip('\n'))
-
-    def wait(self, pred, limit):
-        t0 = time.monotonic()
-        while time.monotonic() - t0 < limit:
-            if any(pred(l) for l in self.lines):
-                return True
-            time.sleep(0.05)
-        return False
-
-
 def run(ns, exe):
-    failures = []
-    for cmd in (['ip', '-n', ns, 'link', 'set', 'lo', 'up'],
-                ['ip', '-n', ns, 'tuntap', 'add', 'mtap0', 'mode', 'tap'],
-                ['ip', '-n', ns, 'addr', 'add', NS_ADDR + '/24', 'dev', 'mtap0'],
-                ['ip', '-n', ns, 'link', 'set', 'mtap0', 'up'],
-                ['ip', 'netns', 'exec', ns, 'nft', 'add table inet mira; '
-                 'add chain inet mira out { type filter hook output priority 0; }; '
-                 'add rule inet mira out tcp flags & rst == rst drop']):
-        r = sh(*cmd)
-        if r.returncode != 0:
-            return [f'{" ".join(cmd)}: {r.stderr.strip()}']
-    wrapper = os.environ.get('MIRA_TEST_WRAPPER', '').split()
-    slow = 10 if wrapper else 1
-    cmd = ['ip', 'netns', 'exec', ns] + wrapper + [
+    failures = tapns.setup(tapns.tap_cmds(ns, NS_ADDR) + [
+        ['ip', 'netns', 'exec', ns, 'nft', 'add table inet mira; '
+         'add chain inet mira out { type filter hook output priority 0; }; '
+         'add rule inet mira out tcp flags & rst == rst drop']])
+    if failures:
+        return failures
+    slow = tapns.slow()
+    app = tapns.start(ns, tapns.wrapper() + [
         exe, '--stack0-netif-tap=mtap0', f'--stack0-ipv4={APP_ADDR}/24',
-        '--stack0-gateway=0.0.0.0', f'--port={PORT}', '--stack0-tcp-backlog=1']
-    print('$ ' + ' '.join(cmd), flush=True)
-    app = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    out, err = Lines(app.stdout), Lines(app.stderr)
+        '--stack0-gateway=0.0.0.0', f'--port={PORT}', '--stack0-tcp-backlog=1'], stdin=False)
+    out, err = tapns.Lines(app.stdout), tapns.Lines(app.stderr)
     try:
         if not out.wait(lambda l: l.startswith('listening on'), 30 * slow):
             return ['the app never said "listening on"']
-        h = subprocess.run(['ip', 'netns', 'exec', ns, sys.executable,
-                            os.path.abspath(__file__), '--helper'],
-                           capture_output=True, text=True, timeout=120 * slow)
+        h = tapns.run_self(ns, '--helper', timeout=120 * slow)
         print('--- linux ---\n' + h.stdout + h.stderr + '---')
         if h.returncode != 0:
             failures.append('the raw handshake failed')
     finally:
-        if app.poll() is None:
-            app.send_signal(signal.SIGTERM)
-        try:
-            app.wait(timeout=60 * slow)
-        except subprocess.TimeoutExpired:
-            app.kill()
-            app.wait()
+        tapns.stop(app, 60 * slow)
     out.t.join(5)
     err.t.join(5)
     print(f'--- app: status {app.returncode} ---')
@@ -179,21 +136,7 @@ def main():
         helper()
         return 0
     exe = sys.argv[1]
-    if os.geteuid() != 0 or shutil.which('ip') is None or shutil.which('nft') is None:
-        print('skipped: needs root (network namespaces), ip and nft')
-        return SKIP
-    ns = f'mira-cookie-{os.getpid()}'
-    r = sh('ip', 'netns', 'add', ns)
-    if r.returncode != 0:
-        print('skipped: ip netns add: ' + r.stderr.strip())
-        return SKIP
-    try:
-        failures = run(ns, exe)
-    finally:
-        sh('ip', 'netns', 'del', ns)
-    for f in failures:
-        print('FAIL: ' + f)
-    return 1 if failures else 0
+    return tapns.main_in_namespace('mira-cookie', lambda ns: run(ns, exe), tools=('nft',))
 
 
 if __name__ == '__main__':

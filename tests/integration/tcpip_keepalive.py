@@ -15,20 +15,14 @@ an idle connection would never notice).  The app ends with status 0 at
 SIGTERM.  Skipped (77) without root or ip.
 """
 import os
-import shutil
-import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 
-SKIP = 77
+import tapns
+
 NS_ADDR, APP_ADDR, PORT = '10.0.0.1', '10.0.0.2', 7
-
-
-def sh(*cmd):
-    return subprocess.run(list(cmd), capture_output=True, text=True)
 
 
 def helper():
@@ -49,59 +43,28 @@ def helper():
     sys.stdin.readline()  # hold the socket until told
 
 
-class Lines:
-    def __init__(self, f):
-        self.lines = []
-        threading.Thread(target=self.run, args=(f,), daemon=True).start()
-
-    def run(self, f):
-        for line in f:
-            self.lines.append(line.rstrip('\n'))
-
-    def wait(self, pred, limit):
-        t0 = time.monotonic()
-        while time.monotonic() - t0 < limit:
-            if any(pred(l) for l in self.lines):
-                return True
-            time.sleep(0.05)
-        return False
-
-
-def start(ns, cmd):
-    full = ['ip', 'netns', 'exec', ns] + cmd
-    print('$ ' + ' '.join(full), flush=True)
-    return subprocess.Popen(full, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            stdin=subprocess.PIPE, text=True)
-
-
 def run(ns, exe):
-    failures = []
-    for cmd in (['ip', '-n', ns, 'link', 'set', 'lo', 'up'],
-                ['ip', '-n', ns, 'tuntap', 'add', 'mtap0', 'mode', 'tap'],
-                ['ip', '-n', ns, 'addr', 'add', NS_ADDR + '/24', 'dev', 'mtap0'],
-                ['ip', '-n', ns, 'link', 'set', 'mtap0', 'up']):
-        r = sh(*cmd)
-        if r.returncode != 0:
-            return [f'{" ".join(cmd)}: {r.stderr.strip()}']
-    wrapper = os.environ.get('MIRA_TEST_WRAPPER', '').split()
-    slow = 10 if wrapper else 1
-    app = start(ns, wrapper + [exe, '--stack0-netif-tap=mtap0', f'--stack0-ipv4={APP_ADDR}/24',
-                               '--stack0-gateway=0.0.0.0', f'--port={PORT}',
-                               '--keepalive=2,1,3', '--nodelay=true'])
-    out, err = Lines(app.stdout), Lines(app.stderr)
+    failures = tapns.setup(tapns.tap_cmds(ns, NS_ADDR))
+    if failures:
+        return failures
+    slow = tapns.slow()
+    app = tapns.start(ns, tapns.wrapper() + [
+        exe, '--stack0-netif-tap=mtap0', f'--stack0-ipv4={APP_ADDR}/24',
+        '--stack0-gateway=0.0.0.0', f'--port={PORT}', '--keepalive=2,1,3', '--nodelay=true'])
+    out, err = tapns.Lines(app.stdout), tapns.Lines(app.stderr)
     helper_p = None
     try:
         if not out.wait(lambda l: l.startswith('listening on'), 30 * slow):
             return ['the app never said "listening on"']
-        helper_p = start(ns, [sys.executable, os.path.abspath(__file__), '--helper'])
-        hl = Lines(helper_p.stdout)
+        helper_p = tapns.start(ns, [sys.executable, os.path.abspath(__file__), '--helper'])
+        hl = tapns.Lines(helper_p.stdout)
         if not hl.wait(lambda l: l == 'echoed line 1', 60 * slow):
             failures.append('the connection did not survive 10 s of silence with keepalive '
                             'on (Linux answers the probes)')
         elif any(l.startswith('echo ended') for l in out.lines):
             failures.append('the app gave up a connection whose peer answered')
         else:
-            r = sh('ip', '-n', ns, 'addr', 'del', NS_ADDR + '/24', 'dev', 'mtap0')
+            r = tapns.sh('ip', '-n', ns, 'addr', 'del', NS_ADDR + '/24', 'dev', 'mtap0')
             if r.returncode != 0:
                 failures.append('addr del: ' + r.stderr.strip())
             t0 = time.monotonic()
@@ -112,18 +75,8 @@ def run(ns, exe):
                 failures.append('never: "echo ended: timed out" after the peer vanished')
     finally:
         if helper_p is not None:
-            try:
-                helper_p.stdin.write('\n')
-                helper_p.stdin.flush()
-            except OSError:
-                pass
-        if app.poll() is None:
-            app.send_signal(signal.SIGTERM)
-        try:
-            app.wait(timeout=60 * slow)
-        except subprocess.TimeoutExpired:
-            app.kill()
-            app.wait()
+            tapns.tell(helper_p, '')
+        tapns.stop(app, 60 * slow)
         if helper_p is not None:
             try:
                 helper_p.wait(timeout=10)
@@ -145,21 +98,7 @@ def main():
         helper()
         return 0
     exe = sys.argv[1]
-    if os.geteuid() != 0 or shutil.which('ip') is None:
-        print('skipped: needs root (network namespaces) and ip')
-        return SKIP
-    ns = f'mira-ka-{os.getpid()}'
-    r = sh('ip', 'netns', 'add', ns)
-    if r.returncode != 0:
-        print('skipped: ip netns add: ' + r.stderr.strip())
-        return SKIP
-    try:
-        failures = run(ns, exe)
-    finally:
-        sh('ip', 'netns', 'del', ns)
-    for f in failures:
-        print('FAIL: ' + f)
-    return 1 if failures else 0
+    return tapns.main_in_namespace('mira-ka', lambda ns: run(ns, exe))
 
 
 if __name__ == '__main__':
