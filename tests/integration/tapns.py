@@ -89,14 +89,18 @@ class Lines:
         for line in f:
             self.lines.append(line.rstrip('\n'))
 
-    def wait(self, pred, limit):
+    def wait(self, pred, limit, proc=None):
         """The first line pred accepts, waiting up to limit seconds; None
-        when there is none by then."""
+        when there is none by then, or (given proc, the process writing
+        the pipe) once proc has ended and all its lines are read."""
         t_end = time.monotonic() + limit
         while time.monotonic() < t_end:
+            ended = proc is not None and proc.poll() is not None and not self.t.is_alive()
             for l in self.lines:
                 if pred(l):
                     return l
+            if ended:
+                return None
             time.sleep(0.05)
         return None
 

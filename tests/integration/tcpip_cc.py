@@ -34,7 +34,9 @@ import subprocess
 import sys
 import threading
 
-SKIP = 77
+import tapns
+from tapns import SKIP, sh
+
 APP_ADDR, ROUTER_TAP, ROUTER_VETH, PEER_ADDR = '10.0.0.2', '10.0.0.1', '10.0.1.1', '10.0.1.2'
 PORT = 5001
 TOTAL = int(os.environ.get('MIRA_CC_DEMO_BYTES', 256 * 1024 * 1024))
@@ -42,10 +44,6 @@ QDISCS = (['netem', 'delay', '20ms', 'loss', '0.5%', 'limit', '10000'],
           ['tbf', 'rate', '100mbit', 'burst', '32kb', 'latency', '60ms'])
 C = 0.4
 CHUNK = 1 << 16
-
-
-def sh(*cmd):
-    return subprocess.run(list(cmd), capture_output=True, text=True)
 
 
 def stream():
@@ -162,23 +160,18 @@ def run(exe, algo):
                 print('skipped: ip netns add: ' + r.stderr.strip())
                 return SKIP
             made.append(ns)
-        for cmd in (['ip', '-n', r1, 'link', 'set', 'lo', 'up'],
-                    ['ip', '-n', peer, 'link', 'set', 'lo', 'up'],
-                    ['ip', '-n', r1, 'tuntap', 'add', 'mtap0', 'mode', 'tap'],
-                    ['ip', '-n', r1, 'addr', 'add', ROUTER_TAP + '/24', 'dev', 'mtap0'],
-                    ['ip', '-n', r1, 'link', 'set', 'mtap0', 'up'],
-                    ['ip', '-n', r1, 'link', 'add', 'v1', 'type', 'veth', 'peer', 'name', 'v2',
-                     'netns', peer],
-                    ['ip', '-n', r1, 'addr', 'add', ROUTER_VETH + '/24', 'dev', 'v1'],
-                    ['ip', '-n', r1, 'link', 'set', 'v1', 'up'],
-                    ['ip', '-n', peer, 'addr', 'add', PEER_ADDR + '/24', 'dev', 'v2'],
-                    ['ip', '-n', peer, 'link', 'set', 'v2', 'up'],
-                    ['ip', '-n', peer, 'route', 'add', 'default', 'via', ROUTER_VETH],
-                    ['ip', 'netns', 'exec', r1, 'sysctl', '-qw', 'net.ipv4.ip_forward=1']):
-            r = sh(*cmd)
-            if r.returncode != 0:
-                print(f'FAIL: {" ".join(cmd)}: {r.stderr.strip()}')
-                return 1
+        failures = tapns.setup(
+            [['ip', '-n', peer, 'link', 'set', 'lo', 'up']] + tapns.tap_cmds(r1, ROUTER_TAP) +
+            [['ip', '-n', r1, 'link', 'add', 'v1', 'type', 'veth', 'peer', 'name', 'v2',
+              'netns', peer],
+             ['ip', '-n', r1, 'addr', 'add', ROUTER_VETH + '/24', 'dev', 'v1'],
+             ['ip', '-n', r1, 'link', 'set', 'v1', 'up'],
+             ['ip', '-n', peer, 'addr', 'add', PEER_ADDR + '/24', 'dev', 'v2'],
+             ['ip', '-n', peer, 'link', 'set', 'v2', 'up'],
+             ['ip', '-n', peer, 'route', 'add', 'default', 'via', ROUTER_VETH],
+             ['ip', 'netns', 'exec', r1, 'sysctl', '-qw', 'net.ipv4.ip_forward=1']])
+        if failures:
+            return tapns.report(failures)
         for q in QDISCS:
             r = sh('tc', '-n', r1, 'qdisc', 'add', 'dev', 'v1', 'root', *q)
             if r.returncode == 0:
@@ -194,24 +187,11 @@ def run(exe, algo):
              f'--stack0-tcp-cc={algo}', '--stack0-tcp-sndbuf=4194304',
              '--stack0-tcp-rcvbuf=4194304', '--log-level=debug'],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        err_lines = []
-        out_lines = []
-        te = threading.Thread(target=lambda: err_lines.extend(l.rstrip('\n') for l in app.stderr),
-                              daemon=True)
-        to = threading.Thread(target=lambda: out_lines.extend(l.rstrip('\n') for l in app.stdout),
-                              daemon=True)
-        te.start()
-        to.start()
-        failures = []
+        err, out = tapns.Lines(app.stderr), tapns.Lines(app.stdout)
         try:
-            import time
-            t0 = time.monotonic()
-            while not any(l == f'listening on {PORT}' for l in out_lines):
-                if app.poll() is not None or time.monotonic() - t0 > 60:
-                    failures.append('the app did not listen')
-                    break
-                time.sleep(0.05)
-            if not failures:
+            if out.wait(lambda l: l == f'listening on {PORT}', 60, proc=app) is None:
+                failures.append('the app did not listen')
+            else:
                 h = subprocess.run(['ip', 'netns', 'exec', peer, sys.executable,
                                     os.path.abspath(__file__), '--helper'],
                                    capture_output=True, text=True, timeout=1800)
@@ -221,24 +201,16 @@ def run(exe, algo):
                         f'received {TOTAL} ' not in h.stdout:
                     failures.append('the echo differs from what was sent')
         finally:
-            if app.poll() is None:
-                app.terminate()
-            try:
-                app.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                app.kill()
-                app.wait()
-            te.join(5)
-            to.join(5)
-        print('app: ' + ' / '.join(out_lines))
-        events = analyse(err_lines, algo)
+            tapns.stop(app, 60)
+            err.t.join(5)
+            out.t.join(5)
+        print('app: ' + ' / '.join(out.lines))
+        events = analyse(err.lines, algo)
         if events == 0:
             failures.append('no congestion event in the trace (netem loss should cause some)')
         if app.returncode != 0:
             failures.append(f'the app ended with status {app.returncode}')
-        for f in failures:
-            print('FAIL: ' + f)
-        return 1 if failures else 0
+        return tapns.report(failures)
     finally:
         for ns in made:
             sh('ip', 'netns', 'del', ns)
@@ -253,8 +225,7 @@ def bad_name(exe):
         print('skipped: ip netns add: ' + r.stderr.strip())
         return SKIP
     try:
-        wrap = os.environ.get('MIRA_TEST_WRAPPER', '').split()  # valgrind's setup
-        r = subprocess.run(['ip', 'netns', 'exec', ns] + wrap +
+        r = subprocess.run(['ip', 'netns', 'exec', ns] + tapns.wrapper() +
                            [exe, '--stack0-netif-tap=mtap0', '--stack0-tcp-cc=reno'],
                            capture_output=True, text=True, timeout=600)
     finally:

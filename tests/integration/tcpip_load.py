@@ -30,22 +30,16 @@ Skipped (77) without root, ip or hping3.
 import os
 import resource
 import selectors
-import shutil
-import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 
-SKIP = 77
+import tapns
+
 NS_ADDR, APP_ADDR = '10.0.0.1', '10.0.0.2'
 FLOOD_SECONDS = 10
 DEADLINE = 600  # seconds for any one phase: guards a hang, not a speed
-
-
-def sh(*cmd):
-    return subprocess.run(list(cmd), capture_output=True, text=True)
 
 
 # --- the Linux side, run inside the namespace (this script, --helper) ---
@@ -166,44 +160,6 @@ def helper(port, n):
 
 # --- the test ---
 
-def start(ns, cmd):
-    full = ['ip', 'netns', 'exec', ns] + cmd
-    print('$ ' + ' '.join(full), flush=True)
-    return subprocess.Popen(full, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            stdin=subprocess.PIPE, text=True)
-
-
-class Lines:
-    """A pipe's lines, read in a thread so nothing blocks."""
-
-    def __init__(self, f):
-        self.lines = []
-        self.t = threading.Thread(target=self.run, args=(f,), daemon=True)
-        self.t.start()
-
-    def run(self, f):
-        for line in f:
-            self.lines.append(line.rstrip('\n'))
-
-    def wait(self, pred, limit):
-        t0 = time.monotonic()
-        while time.monotonic() - t0 < limit:
-            for l in self.lines:
-                if pred(l):
-                    return l
-            time.sleep(0.05)
-        return None
-
-
-def tell(p, line):
-    """Writes a line to the helper; it may have died (its failure shows)."""
-    try:
-        p.stdin.write(line + '\n')
-        p.stdin.flush()
-    except (BrokenPipeError, OSError):
-        pass
-
-
 def rss_kib(pid):
     try:
         with open(f'/proc/{pid}/status') as f:
@@ -215,52 +171,35 @@ def rss_kib(pid):
     return -1
 
 
-def stop(p, name):
-    if p.poll() is None:
-        p.send_signal(signal.SIGTERM)
-    try:
-        p.wait(timeout=120)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        p.wait()
-    print(f'--- {name}: status {p.returncode} ---', flush=True)
-    return p.returncode
-
-
 def run(ns, app_exe, port, n, app_args):
-    failures = []
-    for cmd in (['ip', '-n', ns, 'link', 'set', 'lo', 'up'],
-                ['ip', '-n', ns, 'tuntap', 'add', 'mtap0', 'mode', 'tap'],
-                ['ip', '-n', ns, 'addr', 'add', NS_ADDR + '/24', 'dev', 'mtap0'],
-                ['ip', '-n', ns, 'link', 'set', 'mtap0', 'up']):
-        r = sh(*cmd)
-        if r.returncode != 0:
-            return [f'{" ".join(cmd)}: {r.stderr.strip()}']
+    failures = tapns.setup(tapns.tap_cmds(ns, NS_ADDR))
+    if failures:
+        return failures
     args = ['--stack0-netif-tap=mtap0', f'--stack0-ipv4={APP_ADDR}/24',
             '--stack0-gateway=0.0.0.0', f'--stack0-tcp-max-conns={n + 1000}',
             '--stack0-tcp-backlog=512'] + app_args
-    app = start(ns, [app_exe] + args)
-    out, err = Lines(app.stdout), Lines(app.stderr)
+    app = tapns.start(ns, [app_exe] + args)
+    out, err = tapns.Lines(app.stdout), tapns.Lines(app.stderr)
     helper_p = None
     rss = {}
     try:
         if out.wait(lambda l: l.startswith('listening on'), 30) is None:
             return ['the app never said "listening on"']
         rss['before'] = rss_kib(app.pid)
-        helper_p = start(ns, [sys.executable, os.path.abspath(__file__), '--helper', str(port),
-                              str(n)])
-        hl = Lines(helper_p.stdout)
+        helper_p = tapns.start(ns, [sys.executable, os.path.abspath(__file__), '--helper',
+                                    str(port), str(n)])
+        hl = tapns.Lines(helper_p.stdout)
         if hl.wait(lambda l: l.startswith('held '), DEADLINE + 60) is None:
             helper_p.wait(timeout=60)
             return [f'Linux could not hold {n} connections: '
                     + helper_p.stderr.read().strip()[-2000:]]
         rss['held'] = rss_kib(app.pid)
-        tell(helper_p, 'flood')
-        flood = sh('ip', 'netns', 'exec', ns, 'timeout', '-s', 'INT', str(FLOOD_SECONDS),
-                   'hping3', '--flood', '-S', '--rand-source', '-p', str(port), APP_ADDR)
+        tapns.tell(helper_p, 'flood')
+        flood = tapns.sh('ip', 'netns', 'exec', ns, 'timeout', '-s', 'INT', str(FLOOD_SECONDS),
+                         'hping3', '--flood', '-S', '--rand-source', '-p', str(port), APP_ADDR)
         print('--- hping3 ---\n' + (flood.stdout + flood.stderr).strip() + '\n---', flush=True)
         rss['flood'] = rss_kib(app.pid)
-        tell(helper_p, 'after')
+        tapns.tell(helper_p, 'after')
         try:
             helper_p.wait(timeout=DEADLINE + 60)
         except subprocess.TimeoutExpired:
@@ -272,7 +211,8 @@ def run(ns, app_exe, port, n, app_args):
             failures.append(f'the Linux side failed (status {helper_p.returncode})')
         rss['closed'] = rss_kib(app.pid)
     finally:
-        status = stop(app, 'app')
+        status = tapns.stop(app, 120)
+        print(f'--- app: status {status} ---', flush=True)
         if helper_p is not None and helper_p.poll() is None:
             helper_p.kill()
             helper_p.wait()
@@ -302,21 +242,8 @@ def main():
     app_exe, port = sys.argv[1], int(sys.argv[2])
     n = int(sys.argv[3]) if len(sys.argv) > 3 else 10000
     app_args = sys.argv[4:]
-    if os.geteuid() != 0 or shutil.which('ip') is None or shutil.which('hping3') is None:
-        print('skipped: needs root (network namespaces), ip and hping3')
-        return SKIP
-    ns = f'mira-load-{os.getpid()}'
-    r = sh('ip', 'netns', 'add', ns)
-    if r.returncode != 0:
-        print('skipped: ip netns add: ' + r.stderr.strip())
-        return SKIP
-    try:
-        failures = run(ns, app_exe, port, n, app_args)
-    finally:
-        sh('ip', 'netns', 'del', ns)
-    for f in failures:
-        print('FAIL: ' + f)
-    return 1 if failures else 0
+    return tapns.main_in_namespace('mira-load', lambda ns: run(ns, app_exe, port, n, app_args),
+                                   tools=('hping3',))
 
 
 if __name__ == '__main__':

@@ -18,29 +18,17 @@ usage: tcpip_pmtu.py TCPECHO_EXE.  Skipped (77) without root or ip.
 import hashlib
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import threading
-import time
 
-SKIP = 77
+import tapns
+from tapns import SKIP, sh, slow, wrapper
+
 APP, ROUTER_A, ROUTER_B, PEER, PORT = '10.0.0.2', '10.0.0.1', '10.0.1.1', '10.0.1.2', 5001
 HOP_MTU = 1280
 TOTAL = 1 << 20
-
-
-def sh(*cmd):
-    return subprocess.run(list(cmd), capture_output=True, text=True)
-
-
-def wrapper():
-    return os.environ.get('MIRA_TEST_WRAPPER', '').split()
-
-
-def slow():
-    return 10 if wrapper() else 1
 
 
 def peer():
@@ -80,13 +68,8 @@ def snmp(ns, table, field):
 
 
 def run(router, peer_ns, exe):
-    failures = []
-    setup = [
-        ['ip', '-n', router, 'link', 'set', 'lo', 'up'],
-        ['ip', '-n', peer_ns, 'link', 'set', 'lo', 'up'],
-        ['ip', '-n', router, 'tuntap', 'add', 'mtap0', 'mode', 'tap'],
-        ['ip', '-n', router, 'addr', 'add', ROUTER_A + '/24', 'dev', 'mtap0'],
-        ['ip', '-n', router, 'link', 'set', 'mtap0', 'up'],
+    failures = tapns.setup([['ip', '-n', peer_ns, 'link', 'set', 'lo', 'up']]
+                           + tapns.tap_cmds(router, ROUTER_A) + [
         ['ip', '-n', router, 'link', 'add', 'vr', 'type', 'veth', 'peer', 'name', 'vp',
          'netns', peer_ns],
         ['ip', '-n', router, 'link', 'set', 'vr', 'mtu', str(HOP_MTU), 'up'],
@@ -95,11 +78,9 @@ def run(router, peer_ns, exe):
         ['ip', '-n', peer_ns, 'addr', 'add', PEER + '/24', 'dev', 'vp'],
         ['ip', '-n', peer_ns, 'route', 'add', '10.0.0.0/24', 'via', ROUTER_B, 'advmss', '1460'],
         ['ip', 'netns', 'exec', router, 'sysctl', '-qw', 'net.ipv4.ip_forward=1'],
-    ]
-    for cmd in setup:
-        r = sh(*cmd)
-        if r.returncode != 0:
-            return [f'{" ".join(cmd)}: {r.stderr.strip()}']
+    ])
+    if failures:
+        return failures
     frags0 = snmp(router, 'Ip', 'FragCreates') or 0
     unreach0 = snmp(router, 'Icmp', 'OutDestUnreachs') or 0
     cmd = ['ip', 'netns', 'exec', router] + wrapper() + [
@@ -107,15 +88,11 @@ def run(router, peer_ns, exe):
         f'--stack0-gateway={ROUTER_A}', f'--port={PORT}']
     print('$ ' + ' '.join(cmd), flush=True)
     app = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    lines = []
-    threading.Thread(target=lambda: [lines.append(l.rstrip('\n')) for l in app.stdout],
-                     daemon=True).start()
+    out, err = tapns.Lines(app.stdout), tapns.Lines(app.stderr)
+    lines = out.lines
     try:
-        t0 = time.monotonic()
-        while f'listening on {PORT}' not in lines:
-            if time.monotonic() - t0 > 30 * slow() or app.poll() is not None:
-                return failures + ['the app never listened']
-            time.sleep(0.05)
+        if out.wait(lambda l: l == f'listening on {PORT}', 30 * slow(), proc=app) is None:
+            return failures + ['the app never listened']
         pr = subprocess.run(['ip', 'netns', 'exec', peer_ns, sys.executable,
                              os.path.abspath(__file__), '--peer'],
                             capture_output=True, text=True, timeout=240 * slow())
@@ -125,22 +102,16 @@ def run(router, peer_ns, exe):
             failures.append(f'the peer failed (status {pr.returncode})')
         elif sums[0] != sums[1] or f'received {TOTAL} ' not in pr.stdout:
             failures.append('the echo differs from what was sent')
-        t0 = time.monotonic()
-        while f'echoed {TOTAL} bytes' not in lines and time.monotonic() - t0 < 30 * slow():
-            time.sleep(0.05)
-        if f'echoed {TOTAL} bytes' not in lines:
+        if out.wait(lambda l: l == f'echoed {TOTAL} bytes', 30 * slow()) is None:
             failures.append(f'never: "echoed {TOTAL} bytes"')
     except subprocess.TimeoutExpired:
         failures.append('the peer never finished (a stall: the MSS never came down?)')
     finally:
-        if app.poll() is None:
-            app.send_signal(signal.SIGTERM)
-        try:
-            _, err = app.communicate(timeout=60 * slow())
-        except subprocess.TimeoutExpired:
-            app.kill()
-            _, err = app.communicate()
-        print(f'--- app: status {app.returncode} ---\n' + '\n'.join(lines) + '\n' + err + '---')
+        tapns.stop(app, 60 * slow())
+        out.t.join(5)
+        err.t.join(5)
+        print(f'--- app: status {app.returncode} ---\n' + '\n'.join(lines) + '\n'
+              + ''.join(l + '\n' for l in err.lines) + '---')
     if app.returncode != 0:
         failures.append(f'the app ended with status {app.returncode}, expected 0')
     frags = (snmp(router, 'Ip', 'FragCreates') or 0) - frags0
@@ -175,9 +146,7 @@ def main():
     finally:
         sh('ip', 'netns', 'del', peer_ns)
         sh('ip', 'netns', 'del', router)
-    for f in failures:
-        print('FAIL: ' + f)
-    return 1 if failures else 0
+    return tapns.report(failures)
 
 
 if __name__ == '__main__':

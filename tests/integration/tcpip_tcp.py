@@ -66,21 +66,10 @@ import sys
 import threading
 import time
 
-SKIP = 77
+from tapns import SKIP, Lines, setup, sh, slow, start, tap_cmds, wrapper
+
 NS_ADDR, APP_ADDR, PORT = '10.0.0.1', '10.0.0.2', 5001
 TOTAL = 10 * 1024 * 1024
-
-
-def sh(*cmd):
-    return subprocess.run(list(cmd), capture_output=True, text=True)
-
-
-def wrapper():
-    return os.environ.get('MIRA_TEST_WRAPPER', '').split()
-
-
-def slow():
-    return 10 if wrapper() else 1
 
 
 # --- the Linux side, run inside the namespace (this script, --helper) ---
@@ -153,33 +142,13 @@ def helper(case):
 
 # --- the test ---
 
-def start(ns, cmd, **kw):
-    full = ['ip', 'netns', 'exec', ns] + cmd
-    print('$ ' + ' '.join(full), flush=True)
-    return subprocess.Popen(full, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            stdin=subprocess.PIPE, text=True, **kw)
-
-
-class Lines:
-    """The app's stdout lines, read in a thread so nothing blocks."""
-
-    def __init__(self, p):
-        self.lines = []
-        self.t = threading.Thread(target=self.run, args=(p,), daemon=True)
-        self.t.start()
-
-    def run(self, p):
-        for line in p.stdout:
-            self.lines.append(line.rstrip('\n'))
-
-    def wait(self, pred, what, failures, limit):
-        t0 = time.monotonic()
-        while time.monotonic() - t0 < limit * slow():
-            if any(pred(l) for l in self.lines):
-                return True
-            time.sleep(0.05)
+def wait(lines, pred, what, failures, limit):
+    """Waits up to limit (x slow) seconds for an app line pred accepts; if
+    none comes, says so in failures."""
+    if lines.wait(pred, limit * slow()) is None:
         failures.append('never: ' + what)
         return False
+    return True
 
 
 def stop(p, name):
@@ -331,7 +300,7 @@ FAR_ADDR = '10.0.1.2'
 def setup_far(ns, far):
     """Namespace far (10.0.1.2) behind ns (10.0.1.1 on a veth, forwarding),
     the veth's checksum and segmentation offloads off on ns's side."""
-    for cmd in (['ip', '-n', far, 'link', 'set', 'lo', 'up'],
+    return setup([['ip', '-n', far, 'link', 'set', 'lo', 'up'],
                 ['ip', 'link', 'add', 'mfar0', 'netns', ns, 'type', 'veth', 'peer', 'name',
                  'mfar1', 'netns', far],
                 ['ip', '-n', ns, 'addr', 'add', '10.0.1.1/24', 'dev', 'mfar0'],
@@ -342,22 +311,14 @@ def setup_far(ns, far):
                 ['ip', 'netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv4.ip_forward=1'],
                 ['ip', 'netns', 'exec', ns, 'ethtool', '-K', 'mfar0', 'tx', 'off', 'tso', 'off',
                  'gso', 'off', 'sg', 'off'],
-                ['ip', 'netns', 'exec', far, 'ethtool', '-K', 'mfar1', 'rx', 'off', 'gro', 'off']):
-        r = sh(*cmd)
-        if r.returncode != 0:
-            return [f'{" ".join(cmd)}: {r.stderr.strip()}']
-    return []
+                  ['ip', 'netns', 'exec', far, 'ethtool', '-K', 'mfar1', 'rx', 'off', 'gro',
+                   'off']])
 
 
 def run_case(ns, exe, case):
-    failures = []
-    for cmd in (['ip', '-n', ns, 'link', 'set', 'lo', 'up'],
-                ['ip', '-n', ns, 'tuntap', 'add', 'mtap0', 'mode', 'tap'],
-                ['ip', '-n', ns, 'addr', 'add', NS_ADDR + '/24', 'dev', 'mtap0'],
-                ['ip', '-n', ns, 'link', 'set', 'mtap0', 'up']):
-        r = sh(*cmd)
-        if r.returncode != 0:
-            return [f'{" ".join(cmd)}: {r.stderr.strip()}']
+    failures = setup(tap_cmds(ns, NS_ADDR))
+    if failures:
+        return failures
     me = [sys.executable, os.path.abspath(__file__), '--helper', case]
     gateway = NS_ADDR if case == 'routed' else '0.0.0.0'
     args = ['--stack0-netif-tap=mtap0', f'--stack0-ipv4={APP_ADDR}/24',
@@ -392,10 +353,10 @@ def run_case(ns, exe, case):
             return ['the Linux listener did not start']
         args += ['--mode=client', f'--peer={NS_ADDR}']
     app = start(ns, wrapper() + [exe] + args)
-    lines = Lines(app)
+    lines = Lines(app.stdout)
     try:
         if case != 'linux-server':
-            lines.wait(lambda l: l == f'listening on {PORT}', 'the app listens', failures, 30)
+            wait(lines, lambda l: l == f'listening on {PORT}', 'the app listens', failures, 30)
             if failures:
                 return failures
             helper_p = start(peer_ns, me)
@@ -409,7 +370,7 @@ def run_case(ns, exe, case):
                 failures.append(f'the Linux side failed (status {helper_p.returncode})')
             elif sums[0] != sums[1] or f'received {TOTAL} ' not in out:
                 failures.append('the echo differs from what was sent')
-            lines.wait(lambda l: l == f'echoed {TOTAL} bytes', f'"echoed {TOTAL} bytes"',
+            wait(lines, lambda l: l == f'echoed {TOTAL} bytes', f'"echoed {TOTAL} bytes"',
                        failures, 30)
             if lossy:
                 after = netstat(peer_ns)
@@ -426,7 +387,7 @@ def run_case(ns, exe, case):
         elif case == 'peer-reset':
             out, err = helper_p.communicate(timeout=60 * slow())
             print(f'--- linux ---\n{out}{err}---')
-            lines.wait(lambda l: l == 'echo ended: closed after 1000 bytes',
+            wait(lines, lambda l: l == 'echo ended: closed after 1000 bytes',
                        '"echo ended: closed after 1000 bytes"', failures, 30)
         else:
             if helper_p.stdout.readline().strip() != 'streaming':
@@ -437,7 +398,7 @@ def run_case(ns, exe, case):
             if r.returncode != 0:
                 failures.append('addr del: ' + r.stderr.strip())
             t0 = time.monotonic()
-            lines.wait(lambda l: l.startswith('echo ended: timed out'),
+            wait(lines, lambda l: l.startswith('echo ended: timed out'),
                        '"echo ended: timed out"', failures, 120)
             print(f'gave up {time.monotonic() - t0:.1f} s after the peer vanished')
             helper_p.stdin.write('\n')
