@@ -7,8 +7,10 @@ waiting for a line with a deadline, stopping a process, and the skip
 The namespace is removed by in_namespace() in a `finally`, so it goes
 (with every device in it) even when the test fails or raises.
 """
+import hashlib
 import os
 import shutil
+import socket
 import signal
 import subprocess
 import sys
@@ -66,6 +68,34 @@ def run_self(ns, flag, *args, timeout):
     return subprocess.run(['ip', 'netns', 'exec', ns, sys.executable,
                            os.path.abspath(sys.argv[0]), flag] + list(args),
                           capture_output=True, text=True, timeout=timeout)
+
+
+def echo_both(s, chunks):
+    """The helper side of an echo: sends chunks (bytes) on s while a thread
+    reads the echo back, then shuts s for writing and prints the lines
+    the tests compare: "sent N sha256 X" and "received M sha256 Y"."""
+    got, sent = hashlib.sha256(), hashlib.sha256()
+    n = [0]
+
+    def reader():
+        while True:
+            b = s.recv(1 << 16)
+            if not b:
+                return
+            got.update(b)
+            n[0] += len(b)
+
+    t = threading.Thread(target=reader)
+    t.start()
+    total = 0
+    for b in chunks:
+        sent.update(b)
+        s.sendall(b)
+        total += len(b)
+    s.shutdown(socket.SHUT_WR)
+    t.join()
+    print(f'sent {total} sha256 {sent.hexdigest()}')
+    print(f'received {n[0]} sha256 {got.hexdigest()}', flush=True)
 
 
 def tell(p, line):

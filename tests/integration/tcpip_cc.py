@@ -32,7 +32,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import threading
 
 import tapns
 from tapns import SKIP, sh
@@ -57,27 +56,8 @@ def stream():
 def helper():
     """The Linux client, in the peer namespace: TOTAL bytes out, the echo
     read back at the same time."""
-    got, sent = hashlib.sha256(), hashlib.sha256()
-    n = [0]
     s = socket.create_connection((APP_ADDR, PORT), timeout=600)
-
-    def reader():
-        while True:
-            b = s.recv(1 << 16)
-            if not b:
-                return
-            got.update(b)
-            n[0] += len(b)
-
-    t = threading.Thread(target=reader)
-    t.start()
-    for b in stream():
-        sent.update(b)
-        s.sendall(b)
-    s.shutdown(socket.SHUT_WR)
-    t.join()
-    print(f'sent {TOTAL} sha256 {sent.hexdigest()}')
-    print(f'received {n[0]} sha256 {got.hexdigest()}', flush=True)
+    tapns.echo_both(s, stream())
 
 
 TRACE = re.compile(r'tcp (\d+) cc (\w+) t_ms (-?\d+) cwnd (\d+) ssthresh (\d+) mss (\d+) '

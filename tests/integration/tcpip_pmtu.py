@@ -15,13 +15,11 @@ fragmented nothing (the app sets DF and lowers its MSS to 1240).
 
 usage: tcpip_pmtu.py TCPECHO_EXE.  Skipped (77) without root or ip.
 """
-import hashlib
 import os
 import shutil
 import socket
 import subprocess
 import sys
-import threading
 
 import tapns
 from tapns import SKIP, sh, slow, wrapper
@@ -36,25 +34,8 @@ def peer():
     reading it back; prints both sha256."""
     data = os.urandom(TOTAL)
     s = socket.create_connection((APP, PORT), timeout=60 * slow())
-    got = hashlib.sha256()
-    n = [0]
-
-    def reader():
-        while True:
-            b = s.recv(1 << 16)
-            if not b:
-                return
-            got.update(b)
-            n[0] += len(b)
-
-    t = threading.Thread(target=reader)
-    t.start()
-    s.sendall(data)
-    s.shutdown(socket.SHUT_WR)
-    t.join()
+    tapns.echo_both(s, [data])
     s.close()
-    print(f'sent {TOTAL} sha256 {hashlib.sha256(data).hexdigest()}')
-    print(f'received {n[0]} sha256 {got.hexdigest()}', flush=True)
 
 
 def snmp(ns, table, field):

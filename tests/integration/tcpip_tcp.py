@@ -55,7 +55,6 @@ CASE:
 Every case ends the app with SIGTERM: status 0 (under valgrind via
 MIRA_TEST_WRAPPER, no leak).  Skipped (77) without root or ip.
 """
-import hashlib
 import os
 import re
 import shutil
@@ -66,6 +65,7 @@ import sys
 import threading
 import time
 
+import tapns
 from tapns import SKIP, Lines, setup, sh, slow, start, tap_cmds, wrapper
 
 NS_ADDR, APP_ADDR, PORT = '10.0.0.1', '10.0.0.2', 5001
@@ -77,25 +77,7 @@ TOTAL = 10 * 1024 * 1024
 def exchange(s):
     """Sends TOTAL random bytes on s while reading what comes back; returns
     the sha256 of both."""
-    data = os.urandom(TOTAL)
-    got = hashlib.sha256()
-    n = [0]
-
-    def reader():
-        while True:
-            b = s.recv(1 << 16)
-            if not b:
-                return
-            got.update(b)
-            n[0] += len(b)
-
-    t = threading.Thread(target=reader)
-    t.start()
-    s.sendall(data)
-    s.shutdown(socket.SHUT_WR)
-    t.join()
-    print(f'sent {TOTAL} sha256 {hashlib.sha256(data).hexdigest()}')
-    print(f'received {n[0]} sha256 {got.hexdigest()}', flush=True)
+    tapns.echo_both(s, [os.urandom(TOTAL)])
     # struct tcp_info: tcpi_options at byte 5 (1 timestamps, 2 SACK),
     # tcpi_total_retrans at byte 100.
     info = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
