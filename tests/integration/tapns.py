@@ -178,3 +178,14 @@ def main_in_namespace(prefix, run, tools=()):
     """in_namespace(), then the test's exit status: SKIP, 1 or 0."""
     failures = in_namespace(prefix, run, tools)
     return SKIP if failures is None else report(failures)
+
+
+def main(helper, prefix, run, tools=()):
+    """The whole of a test taking one argument (the app): `--helper` runs
+    helper() (the test script's Linux side, inside the namespace), else
+    main_in_namespace() with run(ns, app)."""
+    if sys.argv[1:] == ['--helper']:
+        helper()
+        return 0
+    app = sys.argv[1]
+    return main_in_namespace(prefix, lambda ns: run(ns, app), tools)

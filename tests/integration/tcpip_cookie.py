@@ -131,13 +131,5 @@ def run(ns, exe):
     return failures
 
 
-def main():
-    if len(sys.argv) == 2 and sys.argv[1] == '--helper':
-        helper()
-        return 0
-    exe = sys.argv[1]
-    return tapns.main_in_namespace('mira-cookie', lambda ns: run(ns, exe), tools=('nft',))
-
-
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(tapns.main(helper, 'mira-cookie', run, tools=('nft',)))

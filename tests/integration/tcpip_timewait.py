@@ -76,13 +76,5 @@ def run(ns, exe):
     return failures
 
 
-def main():
-    if len(sys.argv) == 2 and sys.argv[1] == '--helper':
-        helper()
-        return 0
-    exe = sys.argv[1]
-    return tapns.main_in_namespace('mira-tw', lambda ns: run(ns, exe))
-
-
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(tapns.main(helper, 'mira-tw', run))
