@@ -110,6 +110,7 @@ struct tcp_conn {
     /* Zero-copy output: segments point into the send ring (tx_release). */
     unsigned lent;                 /* packets still pointing into a send ring of c */
     uint32_t rcv_mark;             /* RCV.NXT when the receive ring last grew (grow_receive) */
+    bool rcv_marked;               /* rcv_mark set (the receive ring had memory once) */
     struct tcp_conn *twprev, *twnext; /* in t's TIME-WAIT list, oldest first */
     bool in_tw;                    /* on that list */
     bool mute;                     /* output discarded (rebuilding from a cookie) */
@@ -648,7 +649,14 @@ static bool ring_alloc(struct tcp_conn *c, struct tcp_ring *r)
         r->buf = malloc(r->cap);
         if (r->buf == NULL)
             return false;
-        c->rcv_mark = c->cb.rcv_nxt;
+        /* Growth by use counts from the ring's first memory, not from
+         * each time an idle ring (rcv_trim) gets memory again: else a
+         * reader that waits between segments would keep the ring at its
+         * first size for good. */
+        if (!c->rcv_marked) {
+            c->rcv_mark = c->cb.rcv_nxt;
+            c->rcv_marked = true;
+        }
     }
     mem_charge(c->t, r->cap);
     return true;
