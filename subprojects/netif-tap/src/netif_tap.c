@@ -66,6 +66,11 @@ struct netif_tap {
      * not a 64 KiB chain freed again). */
     struct mira_pbuf *pool[RX_PIECES_MAX];
     unsigned pool_n;       /* pieces one read needs */
+    /* tap_send's pieces: here, not on the sender's stack, where they would
+     * take 1 KiB of every fiber that ever sends (a thousand idle TCP
+     * connections' stacks one page each, not two).  tap_send never waits,
+     * so one array serves every sender. */
+    struct iovec tx_iov[TX_IOV_MAX];
 };
 
 MIRA_PARAM_DECLARE(tap, "*-tap", TAP_DEFAULT_NAME,
@@ -206,7 +211,7 @@ static struct mira_pbuf *flatten(const struct mira_pbuf *frame)
 static int tap_send(struct mira_netif *n, struct mira_pbuf *frame)
 {
     struct netif_tap *t = (struct netif_tap *)n;
-    struct iovec iov[TX_IOV_MAX];
+    struct iovec *iov = t->tx_iov;
     uint8_t vh[TAP_VNET_HDR_LEN];
     int cnt = 0;
     if (t->vnet) {

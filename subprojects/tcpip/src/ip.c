@@ -328,32 +328,17 @@ static int drop_out(struct tcpip_stack *s, struct mira_pbuf *p, enum tcpip_core_
     return err;
 }
 
-/* As tcpip_ipv4_output; src_any: src 0.0.0.0 is sent as it is (DHCP). */
-int tcpip_ip_output(struct tcpip_stack *s, mira_ipv4_t src, mira_ipv4_t dst, uint8_t proto,
-                    struct mira_pbuf *p, bool src_any)
+/* p (not a GSO packet) in fragments that fit the MTU, each copied into a
+ * fresh buffer.  Apart from tcpip_ip_output (and not inlined) so that its
+ * copy buffer is on the stack only when fragmenting: every fiber that
+ * sends runs tcpip_ip_output, and an idle connection's fiber should need
+ * one stack page. */
+static __attribute__((noinline)) int fragment_output(struct tcpip_stack *s, mira_ipv4_t src,
+                                                     mira_ipv4_t dst, uint8_t proto,
+                                                     struct mira_pbuf *p, uint16_t id,
+                                                     mira_ipv4_t hop, bool bcast)
 {
-    if (src == MIRA_IPV4_ANY && !src_any) {
-        src = s->cfg.addr;
-        if (src == MIRA_IPV4_ANY)
-            return drop_out(s, p, TCPIP_DROP_NO_ADDR, MIRA_EAGAIN);
-    }
-    if (p->tot_len > IP_MAX_PAYLOAD)
-        return drop_out(s, p, TCPIP_DROP_TX, MIRA_EINVAL);
-    bool bcast = is_broadcast(s, dst);
-    mira_ipv4_t hop = dst;
-    if (!bcast && !tcpip_ip_on_link(s, dst)) {
-        hop = s->cfg.gateway;
-        if (hop == MIRA_IPV4_ANY)
-            return drop_out(s, p, TCPIP_DROP_NO_ROUTE, MIRA_EIO);
-    }
-    uint16_t id = s->ip_id++;
     size_t room = s->mtu - MIRA_IPV4_HDR_LEN;
-    /* A GSO packet is cut by the device into packets that fit. */
-    if (p->tot_len <= room || p->offload.gso_type != MIRA_PBUF_GSO_NONE) {
-        if (push_header(s, &p, src, dst, proto, id, 0, false) < 0)
-            return drop_out(s, p, TCPIP_DROP_NOMEM, MIRA_ENOMEM);
-        return link_output(s, hop, bcast, p);
-    }
     finish_partial_csum(p);
     /* Fragments of 8-byte multiples, each copied into a fresh buffer. */
     size_t step = room & ~(size_t)7;
@@ -384,6 +369,35 @@ int tcpip_ip_output(struct tcpip_stack *s, mira_ipv4_t src, mira_ipv4_t dst, uin
     }
     mira_pbuf_free(p);
     return err;
+}
+
+/* As tcpip_ipv4_output; src_any: src 0.0.0.0 is sent as it is (DHCP). */
+int tcpip_ip_output(struct tcpip_stack *s, mira_ipv4_t src, mira_ipv4_t dst, uint8_t proto,
+                    struct mira_pbuf *p, bool src_any)
+{
+    if (src == MIRA_IPV4_ANY && !src_any) {
+        src = s->cfg.addr;
+        if (src == MIRA_IPV4_ANY)
+            return drop_out(s, p, TCPIP_DROP_NO_ADDR, MIRA_EAGAIN);
+    }
+    if (p->tot_len > IP_MAX_PAYLOAD)
+        return drop_out(s, p, TCPIP_DROP_TX, MIRA_EINVAL);
+    bool bcast = is_broadcast(s, dst);
+    mira_ipv4_t hop = dst;
+    if (!bcast && !tcpip_ip_on_link(s, dst)) {
+        hop = s->cfg.gateway;
+        if (hop == MIRA_IPV4_ANY)
+            return drop_out(s, p, TCPIP_DROP_NO_ROUTE, MIRA_EIO);
+    }
+    uint16_t id = s->ip_id++;
+    size_t room = s->mtu - MIRA_IPV4_HDR_LEN;
+    /* A GSO packet is cut by the device into packets that fit. */
+    if (p->tot_len <= room || p->offload.gso_type != MIRA_PBUF_GSO_NONE) {
+        if (push_header(s, &p, src, dst, proto, id, 0, false) < 0)
+            return drop_out(s, p, TCPIP_DROP_NOMEM, MIRA_ENOMEM);
+        return link_output(s, hop, bcast, p);
+    }
+    return fragment_output(s, src, dst, proto, p, id, hop, bcast);
 }
 
 int tcpip_ipv4_output(struct tcpip_stack *s, mira_ipv4_t src, mira_ipv4_t dst, uint8_t proto,

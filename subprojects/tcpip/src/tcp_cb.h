@@ -322,6 +322,19 @@ static inline uint32_t tcp_cb_readable(const struct tcp_cb *cb) { return cb->rcv
 /* tcp_cb_send_space: bytes the send ring can take now. */
 static inline uint32_t tcp_cb_send_space(const struct tcp_cb *cb) { return cb->snd.cap - cb->snd.len; }
 
+/* tcp_cb_rcv_empty: the receive ring holds nothing (nothing unread,
+ * nothing kept out of order): its memory may go, and come back (at the
+ * same cap, the window unchanged) before the next data is taken in. */
+static inline bool tcp_cb_rcv_empty(const struct tcp_cb *cb)
+{
+    return cb->rcv.len == 0 && cb->ooo_count == 0;
+}
+
+/* tcp_cb_snd_empty: the send ring holds nothing (all that was written has
+ * been acknowledged): its memory may go, and come back before the next
+ * write. */
+static inline bool tcp_cb_snd_empty(const struct tcp_cb *cb) { return cb->snd.len == 0; }
+
 /* tcp_cb_shutdown: no more data from us: a FIN follows what is queued.
  * Returns 0, or MIRA_ECLOSED when the connection is reset or already shut. */
 int tcp_cb_shutdown(struct tcp_cb *cb, mira_time_t now);

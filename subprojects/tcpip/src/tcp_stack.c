@@ -110,6 +110,7 @@ struct tcp_conn {
     /* Zero-copy output: segments point into the send ring (tx_release). */
     unsigned lent;                 /* packets still pointing into a send ring of c */
     uint32_t rcv_mark;             /* RCV.NXT when the receive ring last grew (grow_receive) */
+    bool rcv_marked;               /* rcv_mark set (the receive ring had memory once) */
     struct tcp_conn *twprev, *twnext; /* in t's TIME-WAIT list, oldest first */
     bool in_tw;                    /* on that list */
     bool mute;                     /* output discarded (rebuilding from a cookie) */
@@ -552,9 +553,12 @@ static void cc_trace(struct tcp_conn *c)
              cb->in_recovery ? 1 : 0, epoch_ms);
 }
 
+static void snd_trim(struct tcp_conn *c);
+
 /* After every event of c's control block: wake whoever it concerns, move
- * it along its listener's queues, re-arm its timer, and free it when
- * nobody needs it any more.  Returns true when c was freed. */
+ * it along its listener's queues, give back an empty send ring's memory
+ * (snd_trim), re-arm its timer, and free it when nobody needs it any
+ * more.  Returns true when c was freed. */
 static bool conn_after(struct tcp_conn *c)
 {
     tw_track(c);
@@ -588,6 +592,7 @@ static bool conn_after(struct tcp_conn *c)
         conn_release(c);
         return true;
     }
+    snd_trim(c);
     mira_timer_arm(&c->timer, tcp_cb_deadline(&c->cb));
     return false;
 }
@@ -644,10 +649,45 @@ static bool ring_alloc(struct tcp_conn *c, struct tcp_ring *r)
         r->buf = malloc(r->cap);
         if (r->buf == NULL)
             return false;
-        c->rcv_mark = c->cb.rcv_nxt;
+        /* Growth by use counts from the ring's first memory, not from
+         * each time an idle ring (rcv_trim) gets memory again: else a
+         * reader that waits between segments would keep the ring at its
+         * first size for good. */
+        if (!c->rcv_marked) {
+            c->rcv_mark = c->cb.rcv_nxt;
+            c->rcv_marked = true;
+        }
     }
     mem_charge(c->t, r->cap);
     return true;
+}
+
+/* An idle connection gives its rings' memory back (ring_alloc brings it
+ * again, at the same cap, when something is to be kept): a ring still at
+ * its first size (tcp-buf-initial; a grown ring is a busy connection's,
+ * and its size the tuning) that holds nothing - the send ring when all
+ * written was acknowledged (its memory stays until the packets still
+ * pointing into it are gone: snd_mem_retire), the receive ring when
+ * nothing is unread or out of order.  At most one free here and one malloc
+ * at the next use: a thousand idle connections hold no ring memory. */
+static void snd_trim(struct tcp_conn *c)
+{
+    struct tcp_ring *r = &c->cb.snd;
+    if (r->buf == NULL || r->cap > c->t->buf_initial || !tcp_cb_snd_empty(&c->cb))
+        return;
+    c->t->mem_used -= r->cap;
+    snd_mem_retire(snd_mem_of(r->buf));
+    r->buf = NULL;
+}
+
+static void rcv_trim(struct tcp_conn *c)
+{
+    struct tcp_ring *r = &c->cb.rcv;
+    if (r->buf == NULL || r->cap > c->t->buf_initial || !tcp_cb_rcv_empty(&c->cb))
+        return;
+    c->t->mem_used -= r->cap;
+    free(r->buf);
+    r->buf = NULL;
 }
 
 /* The size a ring of cap bytes may grow to when it wants want (> cap):
@@ -1312,7 +1352,9 @@ long tcpip_tcp_read(struct mira_tcp *cc, void *buf, size_t len, mira_time_t dead
         if (timed_out)
             return MIRA_ETIMEDOUT;
         /* Wait with the buffer lent to the control block: data arriving
-         * meanwhile is copied into it straight from the packet. */
+         * meanwhile is copied into it straight from the packet.  The
+         * ring, empty, gives its memory back meanwhile (rcv_trim). */
+        rcv_trim(c);
         bool mine = c->cb.rd_buf == NULL && len > 0;
         if (mine)
             tcp_cb_reader(&c->cb, buf, len < UINT32_MAX ? (uint32_t)len : UINT32_MAX);

@@ -407,6 +407,40 @@ static void test_out_of_order_kept(void **state)
     h_fini(&n);
 }
 
+/* The rings tell when they hold nothing (the stack then frees their
+ * memory, tcp_stack.c's ring_trim): the receive ring not while bytes are
+ * unread or kept out of order, the send ring not while any is
+ * unacknowledged. */
+static void test_rings_empty(void **state)
+{
+    (void)state;
+    struct h_net n;
+    struct tcp_config c = cfg_default();
+    h_init(&n, &c, 65536, 65536, 3);
+    open_pair(&n);
+    assert_true(tcp_cb_rcv_empty(&n.cb[A]));
+    assert_true(tcp_cb_snd_empty(&n.cb[A]));
+    /* A writes: not empty until B's ACK arrives. */
+    char buf[16];
+    assert_int_equal(tcp_cb_write(&n.cb[A], "hello", 5, n.now), 5);
+    assert_false(tcp_cb_snd_empty(&n.cb[A]));
+    h_run(&n, n.now + MS(500));
+    assert_true(tcp_cb_snd_empty(&n.cb[A]));
+    assert_int_equal(tcp_cb_read(&n.cb[B], buf, sizeof(buf), n.now), 5);
+    /* B's data reaches A out of order first. */
+    uint32_t rn = n.cb[A].rcv_nxt, una = n.cb[A].snd_una;
+    inject(&n, A, MIRA_TCP_ACK, rn + 3, una, "def", 3);
+    assert_int_equal(tcp_cb_readable(&n.cb[A]), 0);
+    assert_false(tcp_cb_rcv_empty(&n.cb[A])); /* out of order only */
+    inject(&n, A, MIRA_TCP_ACK, rn, una, "abc", 3);
+    assert_false(tcp_cb_rcv_empty(&n.cb[A])); /* unread */
+    assert_int_equal(tcp_cb_read(&n.cb[A], buf, 4, n.now), 4);
+    assert_false(tcp_cb_rcv_empty(&n.cb[A]));
+    assert_int_equal(tcp_cb_read(&n.cb[A], buf, sizeof(buf), n.now), 2);
+    assert_true(tcp_cb_rcv_empty(&n.cb[A]));
+    h_fini(&n);
+}
+
 /* An empty segment at exactly the right edge of our window is taken, its
  * ACK field too: Linux sends its ACKs at SND.NXT, which is our right edge
  * once its data filled the window and was lost; refusing them left both
@@ -1276,6 +1310,7 @@ int main(void)
         cmocka_unit_test(test_congestion_control_used),
         cmocka_unit_test(test_delayed_ack),
         cmocka_unit_test(test_out_of_order_kept),
+        cmocka_unit_test(test_rings_empty),
         cmocka_unit_test(test_orderly_close),
         cmocka_unit_test(test_time_wait_refin),
         cmocka_unit_test(test_simultaneous_close),

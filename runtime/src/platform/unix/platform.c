@@ -175,11 +175,22 @@ void mira_platform_diag_write(const char *buf, size_t len)
     }
 }
 
-/* Stack layout: [guard page][stack_head][usable ...].  The head keeps the
- * valgrind stack id at the very bottom, where a fiber writes last. */
+/* Stack layout: [guard page][usable ...][stack_head].  The head (the
+ * valgrind stack id) sits at the very top, in the page the fiber's first
+ * frames use anyway: an idle fiber so touches only its top page(s), and
+ * the pages below stay unbacked (MAP_NORESERVE) until the fiber goes deep.
+ * The head takes 16 bytes so that the stack's top stays 16-byte aligned. */
 struct stack_head {
     unsigned valgrind_id;
 };
+
+#define STACK_HEAD_ROOM 16
+_Static_assert(sizeof(struct stack_head) <= STACK_HEAD_ROOM, "stack head room");
+
+static struct stack_head *stack_head_of(char *m, size_t page, size_t size)
+{
+    return (struct stack_head *)(m + page + size - STACK_HEAD_ROOM);
+}
 
 void *mira_platform_stack_alloc(size_t size, void **bottom, size_t *usable)
 {
@@ -194,10 +205,10 @@ void *mira_platform_stack_alloc(size_t size, void **bottom, size_t *usable)
         return NULL;
     }
     STACK_UNPOISON(m + page, size);
-    struct stack_head *h = (struct stack_head *)(m + page);
+    struct stack_head *h = stack_head_of(m, page, size);
     h->valgrind_id = STACK_REGISTER(m + page, m + page + size);
-    *bottom = m + page + sizeof(*h);
-    *usable = size - sizeof(*h);
+    *bottom = m + page;
+    *usable = size - STACK_HEAD_ROOM;
     return m;
 }
 
@@ -205,8 +216,7 @@ void mira_platform_stack_free(void *stack, size_t size)
 {
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     size = (size + page - 1) & ~(page - 1);
-    struct stack_head *h = (struct stack_head *)((char *)stack + page);
-    STACK_DEREGISTER(h->valgrind_id);
+    STACK_DEREGISTER(stack_head_of(stack, page, size)->valgrind_id);
     munmap(stack, size + page);
 }
 
