@@ -195,14 +195,22 @@ static mira_time_t now(void)
 
 /* --- parameters --- */
 
+/* The value of the parameter "<name>-<key>" (dflt when not given); full
+ * receives that key for error messages. */
+static const char *dev_param(const char *name, const char *key, const char *dflt,
+                             char (*full)[128])
+{
+    int n = snprintf(*full, sizeof(*full), "%s-%s", name, key);
+    if (n < 0 || (size_t)n >= sizeof(*full))
+        mira_panic("tcpip: device name '%s' too long", name);
+    return mira_param(*full, dflt);
+}
+
 static int uint_param(const char *name, const char *key, const char *dflt, unsigned long min,
                       unsigned long max, unsigned long *out)
 {
     char full[128];
-    int n = snprintf(full, sizeof(full), "%s-%s", name, key);
-    if (n < 0 || (size_t)n >= sizeof(full))
-        mira_panic("tcpip: device name '%s' too long", name);
-    const char *v = mira_param(full, dflt);
+    const char *v = dev_param(name, key, dflt, &full);
     char *end;
     unsigned long x = strtoul(v, &end, 10);
     if (v[0] < '0' || v[0] > '9' || *end != '\0' || x < min || x > max) {
@@ -218,10 +226,7 @@ static int uint_param(const char *name, const char *key, const char *dflt, unsig
 static int cc_param(const char *name, enum tcp_cc_algo *out)
 {
     char full[128];
-    int n = snprintf(full, sizeof(full), "%s-tcp-cc", name);
-    if (n < 0 || (size_t)n >= sizeof(full))
-        mira_panic("tcpip: device name '%s' too long", name);
-    const char *v = mira_param(full, "cubic");
+    const char *v = dev_param(name, "tcp-cc", "cubic", &full);
     if (tcp_cc_from_name(v, out) < 0) {
         mira_connect_error(name, DRIVER, "--%s=%s is neither cubic nor newreno", full, v);
         return MIRA_EINVAL;
@@ -232,10 +237,7 @@ static int cc_param(const char *name, enum tcp_cc_algo *out)
 static int bool_param(const char *name, const char *key, const char *dflt, bool *out)
 {
     char full[128];
-    int n = snprintf(full, sizeof(full), "%s-%s", name, key);
-    if (n < 0 || (size_t)n >= sizeof(full))
-        mira_panic("tcpip: device name '%s' too long", name);
-    const char *v = mira_param(full, dflt);
+    const char *v = dev_param(name, key, dflt, &full);
     if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0) {
         mira_connect_error(name, DRIVER, "--%s=%s is neither true nor false", full, v);
         return MIRA_EINVAL;
